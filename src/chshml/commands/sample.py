@@ -1,0 +1,155 @@
+"""``chshml sample``: draw behaviours (and, where the method knows them, labels) into HDF5."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from chshml import __version__
+from chshml.errors import InputError
+
+METHODS = ("uniform", "simplex", "balanced", "boundary", "spread", "directions")
+DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="sample behaviours in the 4-D or 8-D CHSH space")
+    p.add_argument("--space", required=True, choices=("corr4", "full8"))
+    p.add_argument("--method", required=True, choices=METHODS, help=(
+        "uniform: NS (cube in 4-D); simplex: canonical nonlocal simplex; balanced: half "
+        "quantum, half not (labelled, drawn from the cube in 4-D and the canonical simplex in "
+        "8-D); boundary: pairs (1 +- eps) p_b; spread: (1 + N(0, sigma)) p_b with p_b uniform "
+        "on the boundary surface; directions: rays through the canonical CHSH facet (8-D) or "
+        "all rays (4-D), scaled to the NS boundary"))
+    p.add_argument("-n", type=int, required=True, help="number of points")
+    p.add_argument("--seed", type=int, required=True, help="global seed")
+    p.add_argument("--dataset", default="", help="dataset name (part of the random stream key)")
+    p.add_argument("--shard", type=int, default=0, help="shard index (part of the stream key)")
+    p.add_argument("--level", default=None, help="NPA level for labelled methods "
+                   "(default 1 in corr4, 1+AB in full8)")
+    p.add_argument("--solver", default="auto", help="auto | clarabel | mosek | scs")
+    p.add_argument("--epsilon", type=float, default=1e-2, help="offset for --method boundary")
+    p.add_argument("--sigma", type=float, default=1e-2, help="spread for --method spread")
+    p.add_argument("--sampler", choices=("exact", "hit-and-run"), default="exact",
+                   help="uniform/simplex: exact sampler or hit-and-run")
+    p.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    p.set_defaults(run=run)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.n < 1:
+        raise InputError(f"-n must be >= 1, got {args.n}")
+    if args.seed < 0 or args.shard < 0:
+        raise InputError("--seed and --shard must be non-negative")
+    if args.method in ("balanced", "boundary") and args.n % 2:
+        raise InputError(f"-n must be even for --method {args.method}, got {args.n}")
+    if not 0 < args.epsilon < 1:
+        raise InputError(f"--epsilon must be in (0, 1), got {args.epsilon}")
+    if not 0 < args.sigma < 0.5:
+        raise InputError(f"--sigma must be in (0, 0.5), got {args.sigma}")
+
+
+def _unlabelled(args: argparse.Namespace, dim: int, rng: np.random.Generator) -> dict:
+    from chshml.geometry import ns_facets
+    from chshml.sampling import polytope
+
+    if args.method == "uniform":
+        if args.sampler == "hit-and-run":
+            g, h = ns_facets(dim)
+            return {"points": polytope.hit_and_run(g, h, args.n, rng)}
+        return {"points": polytope.uniform_ns(args.n, dim, rng)}
+    if args.method == "simplex":
+        if args.sampler == "hit-and-run":
+            vertices = polytope.canonical_simplex_vertices(dim)
+            centre = vertices.mean(axis=0)
+            g, h = _simplex_facets(vertices)
+            return {"points": polytope.hit_and_run(g, h, args.n, rng, x0=centre)}
+        return {"points": polytope.uniform_canonical_simplex(args.n, dim, rng)}
+    # directions
+    canonical = dim == 8
+    if canonical:
+        d, drawn = polytope.canonical_facet_directions(args.n, dim, rng)
+    else:
+        d, drawn = polytope.uniform_directions(args.n, dim, rng), args.n
+    return {"points": polytope.to_ns_boundary(d), "directions": d,
+            "_attrs": {"directions_drawn": drawn, "canonical_facet_only": canonical}}
+
+
+def _simplex_facets(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H-representation of a full-dimensional simplex from its vertices."""
+    dim = vertices.shape[1]
+    rows, rhs = [], []
+    for i in range(dim + 1):
+        others = np.delete(vertices, i, axis=0)
+        normal = np.linalg.svd(np.column_stack([others, np.ones(dim)]))[2][-1]
+        a, b = normal[:dim], -normal[dim]
+        if a @ vertices[i] > b:
+            a, b = -a, -b
+        rows.append(a)
+        rhs.append(b)
+    return np.array(rows), np.array(rhs)
+
+
+def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, level: str) -> dict:
+    from functools import partial
+
+    from chshml.geometry import ns_violation
+    from chshml.npa import label_points
+    from chshml.sampling import labelled, polytope
+
+    label_fn = partial(label_points, level=level, solver=args.solver)
+    canonical = dim == 8
+    if args.method == "balanced":
+        if canonical:
+            def draw(k: int) -> np.ndarray:
+                return polytope.uniform_canonical_simplex(k, dim, rng)
+        else:
+            def draw(k: int) -> np.ndarray:
+                return polytope.uniform_cube(k, dim, rng)
+        s = labelled.balanced(args.n, draw, label_fn)
+        return {"points": s.points, "label": s.label, "lam": s.lam, "_attrs": s.counts}
+    if args.method == "boundary":
+        pb, counts = labelled.boundary_points(args.n // 2, dim, rng, label_fn, canonical)
+        s = labelled.offset_pairs(pb, args.epsilon)
+        counts.update(s.counts)
+        return {"points": s.points, "label": s.label, "lam": s.lam, "boundary": pb,
+                "_attrs": counts}
+    # spread: points leaving NS after the shift are dropped, so draw a few extra
+    pb, counts = labelled.surface_uniform_boundary(
+        int(args.n * 1.1) + 4, dim, rng, label_fn, level, canonical, solver=args.solver)
+    s = labelled.spread_set(pb, args.sigma, rng)
+    inside = ns_violation(s.points) <= 0
+    counts["dropped_outside_ns"] = int(np.sum(~inside))
+    if inside.sum() < args.n:
+        raise RuntimeError("spread sampling lost too many points outside NS; lower --sigma")
+    keep = np.flatnonzero(inside)[: args.n]
+    counts["sigma"] = args.sigma
+    return {"points": s.points[keep], "label": s.label[keep], "lam": s.lam[keep],
+            "boundary": pb[keep], "_attrs": counts}
+
+
+def run(args: argparse.Namespace) -> int:
+    from chshml.commands.label import check_options
+    from chshml.geometry import SPACES
+    from chshml.seeds import shard_rng
+    from chshml.store import write_h5
+
+    _check(args)
+    dim = SPACES[args.space]
+    level = args.level or DEFAULT_LEVEL[args.space]
+    rng = shard_rng(args.seed, args.dataset, args.shard)
+    if args.method in ("uniform", "simplex", "directions"):
+        data = _unlabelled(args, dim, rng)
+    else:
+        level, _ = check_options(level, args.solver, 1e-6)
+        data = _labelled(args, dim, rng, level)
+    attrs = {
+        "space": args.space, "method": args.method, "seed": args.seed, "dataset": args.dataset,
+        "shard": args.shard, "chshml_version": __version__, "n_points": args.n,
+    }
+    if args.method in ("balanced", "boundary", "spread"):
+        attrs.update(level=level, epsilon=args.epsilon, sigma=args.sigma)
+    attrs.update({k: v for k, v in data.pop("_attrs", {}).items()})
+    write_h5(args.output, data, attrs)
+    return 0

@@ -1,0 +1,38 @@
+"""Progress lines for long work: points done, rate and ETA, printed to stderr (job logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Report ``done/total``, rate and ETA at most every ``every`` seconds, and at the end."""
+
+    def __init__(self, total: int, what: str = "points", every: float = 10.0,
+                 stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.total = int(total)
+        self.what = what
+        self.every = every
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        self.done = 0
+        self.start = time.monotonic()
+        self._last = self.start
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self._last >= self.every or self.done >= self.total):
+            self._last = now
+            self._print(now)
+
+    def _print(self, now: float) -> None:
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.done / elapsed
+        remaining = (self.total - self.done) / rate if rate > 0 else float("inf")
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        print(f"[chshml] {self.what}: {self.done}/{self.total} ({pct:.0f}%), "
+              f"{rate:.1f}/s, elapsed {elapsed:.0f}s, ETA {remaining:.0f}s",
+              file=self.stream, flush=True)

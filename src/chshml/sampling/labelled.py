@@ -1,0 +1,178 @@
+"""Samplers that need the quantum boundary: balanced sets, boundary pairs and spread sets.
+
+They take a labeller (``points -> LabelResult``, usually :func:`chshml.npa.label_points`
+at a fixed level) so the same code serves TLM-exact 4-D work and NPA-level 8-D work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from chshml.geometry import ns_violation
+from chshml.npa.labelling import Labeller, LabelResult
+from chshml.sampling.polytope import (
+    canonical_facet_directions,
+    to_ns_boundary,
+    uniform_directions,
+)
+
+LabelFn = Callable[[np.ndarray], LabelResult]
+#: A boundary point closer than this to an NS facet is an NS-facet point, not a quantum-
+#: boundary point: ``(1 + eps) p_b`` would leave NS, so such directions are redrawn.
+NS_FACET_TOL = 1e-7
+
+
+@dataclass
+class LabelledSample:
+    """Points with labels (1 quantum, 0 not), gauges and bookkeeping counts."""
+
+    points: np.ndarray
+    label: np.ndarray
+    lam: np.ndarray
+    counts: dict
+
+
+def balanced(n: int, draw: Callable[[int], np.ndarray], label_fn: LabelFn,
+             batch: int | None = None, max_rounds: int = 10_000) -> LabelledSample:
+    """Accumulate labelled draws until each class holds ``n / 2`` points (undecided dropped).
+
+    The points keep their draw order within each class; classes are interleaved so any
+    prefix stays nearly balanced.
+    """
+    if n % 2:
+        raise ValueError("a balanced set needs an even number of points")
+    half = n // 2
+    batch = batch or max(n, 64)
+    keep: dict[int, list[np.ndarray]] = {0: [], 1: []}
+    lams: dict[int, list[np.ndarray]] = {0: [], 1: []}
+    have = {0: 0, 1: 0}
+    drawn = undecided = 0
+    for _ in range(max_rounds):
+        if min(have.values()) >= half:
+            break
+        pts = draw(batch)
+        res = label_fn(pts)
+        drawn += len(pts)
+        undecided += int(np.sum(res.label < 0))
+        for cls in (0, 1):
+            sel = res.label == cls
+            take = min(half - have[cls], int(sel.sum()))
+            if take > 0:
+                keep[cls].append(pts[sel][:take])
+                lams[cls].append(res.lam[sel][:take])
+                have[cls] += take
+    else:
+        raise RuntimeError(f"balanced sampling did not fill both classes in {max_rounds} rounds")
+    pts = {c: np.concatenate(keep[c]) for c in (0, 1)}
+    lam = {c: np.concatenate(lams[c]) for c in (0, 1)}
+    order_points = np.empty((n, pts[0].shape[1]))
+    order_points[0::2], order_points[1::2] = pts[1], pts[0]
+    labels = np.tile(np.array([1, 0], dtype=np.int8), half)
+    lam_all = np.empty(n)
+    lam_all[0::2], lam_all[1::2] = lam[1], lam[0]
+    return LabelledSample(order_points, labels, lam_all,
+                          {"drawn": drawn, "undecided_dropped": undecided})
+
+
+def boundary_directions(n: int, dim: int, rng: np.random.Generator,
+                        canonical: bool) -> tuple[np.ndarray, int]:
+    """Directions scaled to the NS boundary: uniform (4-D) or through the canonical facet."""
+    if canonical:
+        d, drawn = canonical_facet_directions(n, dim, rng)
+    else:
+        d, drawn = uniform_directions(n, dim, rng), n
+    return to_ns_boundary(d), drawn
+
+
+def boundary_points(n: int, dim: int, rng: np.random.Generator, label_fn: LabelFn,
+                    canonical: bool) -> tuple[np.ndarray, dict]:
+    """``n`` points ``p_b = lam(u) u`` on the quantum boundary inside NS (Eq. 6).
+
+    Directions whose boundary point lies on an NS facet (the quantum set touches NS there)
+    or whose gauge is undecided are redrawn; the counts say how many.
+    """
+    out, have = [], 0
+    counts = {"directions_drawn": 0, "on_ns_facet": 0, "unsolved": 0}
+    while have < n:
+        want = n - have
+        u, drawn = boundary_directions(int(want * 1.3) + 8, dim, rng, canonical)
+        counts["directions_drawn"] += drawn
+        res = label_fn(u)
+        ok = np.isfinite(res.lam) & (res.lam_hi - res.lam_lo <= res.tol / 2)
+        counts["unsolved"] += int(np.sum(~ok))
+        pb = res.lam[:, None] * u
+        interior = ns_violation(pb) < -NS_FACET_TOL
+        counts["on_ns_facet"] += int(np.sum(ok & ~interior))
+        pb = pb[ok & interior][:want]
+        out.append(pb)
+        have += len(pb)
+    return np.concatenate(out), counts
+
+
+def offset_pairs(boundary: np.ndarray, epsilon: float) -> LabelledSample:
+    """Pairs ``(1 - eps) p_b`` (label 1) and ``(1 + eps) p_b`` (label 0), Eq. (7)."""
+    n = 2 * len(boundary)
+    points = np.empty((n, boundary.shape[1]))
+    points[0::2] = (1 - epsilon) * boundary
+    points[1::2] = (1 + epsilon) * boundary
+    label = np.tile(np.array([1, 0], dtype=np.int8), len(boundary))
+    lam = np.tile([1 / (1 - epsilon), 1 / (1 + epsilon)], len(boundary))
+    return LabelledSample(points, label, lam, {"epsilon": epsilon})
+
+
+def surface_weights(boundary: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """Density ratio of surface measure to solid angle at boundary points ``r u``.
+
+    ``dS = r^(D-1) dOmega / cos(theta)`` with ``cos(theta) = n . u`` the angle between the
+    outward normal and the ray; uniform directions reweighted by this are uniform on the surface.
+    """
+    r = np.linalg.norm(boundary, axis=1)
+    u = boundary / r[:, None]
+    n = normals / np.linalg.norm(normals, axis=1, keepdims=True)
+    cos = np.clip(np.sum(n * u, axis=1), 1e-12, None)
+    return r ** (boundary.shape[1] - 1) / cos
+
+
+def boundary_normals(boundary: np.ndarray, level: str, solver: str = "auto") -> np.ndarray:
+    """Outward normals of ``Q_n`` at boundary points: the supporting dual functional ``beta``."""
+    labeller = Labeller(level, solver)
+    normals = np.empty_like(boundary)
+    for i, p in enumerate(boundary):
+        sol = labeller.solve(np.concatenate([np.zeros(8 - len(p)), p]) if len(p) < 8 else p)
+        if sol.witness is None:
+            normals[i] = p  # no dual: fall back to the radial direction (weight r^(D-1))
+        else:
+            normals[i] = sol.witness.beta[-len(p):] if len(p) < 8 else sol.witness.beta
+    return normals
+
+
+def surface_uniform_boundary(n: int, dim: int, rng: np.random.Generator, label_fn: LabelFn,
+                             level: str, canonical: bool, oversample: int = 3,
+                             solver: str = "auto") -> tuple[np.ndarray, dict]:
+    """``n`` boundary points uniform on the surface of ``Q_n`` inside NS.
+
+    Candidates from uniform directions are kept with probability ``w / max(w)`` where ``w``
+    is :func:`surface_weights` (rejection sampling; ``max(w)`` from the candidate pool).
+    """
+    pool, counts = boundary_points(oversample * n, dim, rng, label_fn, canonical)
+    while True:
+        weights = surface_weights(pool, boundary_normals(pool, level, solver))
+        keep = rng.uniform(size=len(pool)) < weights / weights.max()
+        if keep.sum() >= n:
+            counts["surface_candidates"] = len(pool)
+            return pool[keep][:n], counts
+        more, extra = boundary_points(oversample * n, dim, rng, label_fn, canonical)
+        pool = np.vstack([pool, more])
+        for key, value in extra.items():
+            counts[key] += value
+
+
+def spread_set(boundary: np.ndarray, sigma: float, rng: np.random.Generator) -> LabelledSample:
+    """``(1 + N(0, sigma)) p_b``; label 1 where the shift is inward (negative), else 0."""
+    shift = rng.normal(0.0, sigma, size=len(boundary))
+    points = (1 + shift)[:, None] * boundary
+    label = (shift < 0).astype(np.int8)
+    return LabelledSample(points, label, 1 / (1 + shift), {"sigma": sigma})

@@ -1,0 +1,141 @@
+"""Unlabelled samplers: hit-and-run in H-polytopes, exact uniform samplers and directions.
+
+Every sampler takes a ``numpy.random.Generator`` and is vectorised over points or chains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chshml.geometry import (
+    CHSH_SIGNS,
+    CORR_DIM,
+    FULL_DIM,
+    LOCAL_DETERMINISTIC_POINTS,
+    correlators,
+    local_facets,
+    nonlocal_simplex_vertices,
+    ns_facets,
+    ns_violation,
+)
+
+
+def hit_and_run(G: np.ndarray, h: np.ndarray, n: int, rng: np.random.Generator,
+                x0: np.ndarray | None = None, burn_in: int = 200, thinning: int = 10,
+                chains: int = 16) -> np.ndarray:
+    """Uniform points of the bounded polytope ``{x : G x <= h}`` by hit-and-run.
+
+    ``chains`` independent walks start at ``x0`` (default: the origin, which must be
+    interior), each discards ``burn_in`` steps and then keeps every ``thinning``-th point.
+    """
+    G = np.asarray(G, dtype=float)
+    h = np.asarray(h, dtype=float)
+    dim = G.shape[1]
+    x = np.tile(np.zeros(dim) if x0 is None else np.asarray(x0, dtype=float), (chains, 1))
+    if np.any(x @ G.T - h >= 0):
+        raise ValueError("hit-and-run needs a strictly interior starting point")
+    per_chain = -(-n // chains)
+    kept = np.empty((per_chain, chains, dim))
+    total_steps = burn_in + per_chain * thinning
+    k = 0
+    for step in range(1, total_steps + 1):
+        d = rng.standard_normal((chains, dim))
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        gd = d @ G.T  # rate of change of each constraint along d
+        slack = h - x @ G.T  # > 0 inside
+        with np.errstate(divide="ignore"):
+            t = slack / gd
+        t_hi = np.min(np.where(gd > 0, t, np.inf), axis=1)
+        t_lo = np.max(np.where(gd < 0, t, -np.inf), axis=1)
+        x = x + rng.uniform(t_lo, t_hi)[:, None] * d
+        if step > burn_in and (step - burn_in) % thinning == 0:
+            kept[k] = x
+            k += 1
+    # interleave chains so that a prefix of the output mixes all chains
+    return kept.reshape(-1, dim)[:n]
+
+
+def uniform_cube(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact uniform points of the cube [-1, 1]^dim."""
+    return rng.uniform(-1.0, 1.0, size=(n, dim))
+
+
+def uniform_simplex(vertices: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact uniform points of the simplex spanned by ``vertices`` (flat Dirichlet weights)."""
+    weights = rng.dirichlet(np.ones(len(vertices)), size=n)
+    return weights @ np.asarray(vertices, dtype=float)
+
+
+def uniform_ns(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact uniform points of NS: the cube in 4-D; rejection from the cube in 8-D (~2.7 %)."""
+    if dim == CORR_DIM:
+        return uniform_cube(n, dim, rng)
+    out, have = [], 0
+    while have < n:
+        batch = uniform_cube(max(4 * (n - have) * 37, 1024), dim, rng)
+        batch = batch[ns_violation(batch) <= 0]
+        out.append(batch)
+        have += len(batch)
+    return np.concatenate(out)[:n]
+
+
+def canonical_simplex_vertices(dim: int) -> np.ndarray:
+    """Vertices of the canonical nonlocal simplex in 8-D (9 points) or 4-D (5 points)."""
+    if dim == FULL_DIM:
+        return nonlocal_simplex_vertices(0)
+    local = np.unique(correlators(LOCAL_DETERMINISTIC_POINTS), axis=0)
+    on_facet = local[np.isclose(local @ CHSH_SIGNS[0], 2.0)]
+    return np.vstack([CHSH_SIGNS[0], on_facet])
+
+
+def uniform_canonical_simplex(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact uniform points of the canonical nonlocal simplex (beyond E00+E01+E10-E11 = 2)."""
+    return uniform_simplex(canonical_simplex_vertices(dim), n, rng)
+
+
+def uniform_directions(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors uniform on the sphere S^{dim-1}."""
+    d = rng.standard_normal((n, dim))
+    return d / np.linalg.norm(d, axis=1, keepdims=True)
+
+
+def exit_facet(directions: np.ndarray, G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+    """For rays from the origin: the facet index where each leaves ``{Gx <= h}`` and the exit
+    distance."""
+    rate = directions @ G.T
+    with np.errstate(divide="ignore"):
+        t = np.where(rate > 0, h / rate, np.inf)
+    facet = np.argmin(t, axis=1)
+    return facet, t[np.arange(len(t)), facet]
+
+
+def canonical_facet_directions(n: int, dim: int, rng: np.random.Generator,
+                               batch: int = 200_000) -> tuple[np.ndarray, int]:
+    """``n`` uniform directions whose ray leaves L through the canonical CHSH facet.
+
+    Rejection from uniform directions; returns ``(directions, drawn)`` so the share of
+    such directions (about 0.21 % in 8-D per the paper) is ``n / drawn`` on average.
+    """
+    G, h = local_facets(dim)
+    canonical_row = len(G) - len(CHSH_SIGNS)  # CHSH rows follow the NS rows, canonical first
+    out, have, drawn = [], 0, 0
+    while have < n:
+        d = uniform_directions(batch, dim, rng)
+        hit_rows = np.flatnonzero(exit_facet(d, G, h)[0] == canonical_row)
+        need = n - have
+        if len(hit_rows) >= need:  # stop the count at the n-th hit
+            hit_rows = hit_rows[:need]
+            drawn += int(hit_rows[-1]) + 1
+        else:
+            drawn += batch
+        out.append(d[hit_rows])
+        have += len(hit_rows)
+    return np.concatenate(out), drawn
+
+
+def to_ns_boundary(directions: np.ndarray) -> np.ndarray:
+    """Scale each direction to the point where its ray leaves NS (a valid behaviour)."""
+    G, h = ns_facets(directions.shape[1])
+    _, t = exit_facet(directions, G, h)
+    return directions * t[:, None]
