@@ -110,7 +110,8 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
         s = labelled.balanced(args.n, draw, label_fn)
         return {"points": s.points, "label": s.label, "lam": s.lam, "_attrs": s.counts}
     if args.method == "boundary":
-        pb, counts = labelled.boundary_points(args.n // 2, dim, rng, label_fn, canonical)
+        pb, counts = labelled.boundary_points(args.n // 2, dim, rng, label_fn, canonical,
+                                               headroom=args.epsilon)
         s = labelled.offset_pairs(pb, args.epsilon)
         counts.update(s.counts)
         return {"points": s.points, "label": s.label, "lam": s.lam, "boundary": pb,

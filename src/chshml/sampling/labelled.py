@@ -88,11 +88,12 @@ def boundary_directions(n: int, dim: int, rng: np.random.Generator,
 
 
 def boundary_points(n: int, dim: int, rng: np.random.Generator, label_fn: LabelFn,
-                    canonical: bool) -> tuple[np.ndarray, dict]:
+                    canonical: bool, headroom: float = 0.0) -> tuple[np.ndarray, dict]:
     """``n`` points ``p_b = lam(u) u`` on the quantum boundary inside NS (Eq. 6).
 
-    Directions whose boundary point lies on an NS facet (the quantum set touches NS there)
-    or whose gauge is undecided are redrawn; the counts say how many.
+    Directions whose boundary point lies on an NS facet (the quantum set touches NS there),
+    whose outward copy ``(1 + headroom) p_b`` would leave NS, or whose gauge is undecided
+    are redrawn; the counts say how many.
     """
     out, have = [], 0
     counts = {"directions_drawn": 0, "on_ns_facet": 0, "unsolved": 0}
@@ -104,7 +105,7 @@ def boundary_points(n: int, dim: int, rng: np.random.Generator, label_fn: LabelF
         ok = np.isfinite(res.lam) & (res.lam_hi - res.lam_lo <= res.tol / 2)
         counts["unsolved"] += int(np.sum(~ok))
         pb = res.lam[:, None] * u
-        interior = ns_violation(pb) < -NS_FACET_TOL
+        interior = ns_violation((1 + headroom) * pb) < -NS_FACET_TOL
         counts["on_ns_facet"] += int(np.sum(ok & ~interior))
         pb = pb[ok & interior][:want]
         out.append(pb)

@@ -21,8 +21,8 @@ from chshml.geometry import (
 
 
 def hit_and_run(G: np.ndarray, h: np.ndarray, n: int, rng: np.random.Generator,
-                x0: np.ndarray | None = None, burn_in: int = 200, thinning: int = 10,
-                chains: int = 16) -> np.ndarray:
+                x0: np.ndarray | None = None, burn_in: int = 500, thinning: int = 50,
+                chains: int = 64) -> np.ndarray:
     """Uniform points of the bounded polytope ``{x : G x <= h}`` by hit-and-run.
 
     ``chains`` independent walks start at ``x0`` (default: the origin, which must be
