@@ -94,7 +94,7 @@ def test_levels_are_nested_and_relabelling_invariant():
 
     pts = uniform_canonical_simplex(40, 8, rng)
     lams = [label_points(pts, lv, solver="clarabel").lam for lv in ("1", "1+AB", "2", "3")]
-    for outer, inner in zip(lams, lams[1:]):
+    for outer, inner in zip(lams[:-1], lams[1:], strict=True):
         assert np.all(outer >= inner - 1e-7)
     assert np.any(lams[0] > lams[1] + 1e-4)  # the hierarchy is strict somewhere
     ref = lams[1]

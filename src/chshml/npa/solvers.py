@@ -1,4 +1,4 @@
-"""Solver choice for the NPA SDPs: MOSEK when a licence is found, Clarabel otherwise, SCS on request."""
+"""Solver choice for the NPA SDPs: MOSEK if licensed, else Clarabel; SCS on request."""
 
 from __future__ import annotations
 

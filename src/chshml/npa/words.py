@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -82,7 +82,7 @@ def normalise_level(level: str | int) -> str:
     return "+".join([str(k)] + ["A" * a + "B" * b for a, b in extras])
 
 
-@lru_cache(maxsize=None)
+@cache
 def operator_words(level: str) -> tuple[Word, ...]:
     """The operator words indexing the moment matrix of an NPA level, identity first."""
     k, extras = parse_level(level)
@@ -144,7 +144,7 @@ class MomentMap:
                 + np.tensordot(y, self.G, axes=1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def moment_map(level: str | int) -> MomentMap:
     """Build the moment-matrix map of an NPA level from the generic word engine."""
     level = normalise_level(level)
