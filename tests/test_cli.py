@@ -126,3 +126,12 @@ def test_console_script_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chshml.cli", "label", str(src), "-o",
                            str(tmp_path / "o.h5"), "--level", "1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "row 0" in proc.stderr
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["sample", "--space", "nine", "--method", "uniform", "-n", "3", "--seed", "1",
+              "-o", "x.h5"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--space" in err[0]
