@@ -17,14 +17,33 @@ from chshml.errors import InputError
 COMMANDS = {
     "sample": "sample",
     "label": "label",
+    "train": "train",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "report": "report",
+    "merge": "merge",
+    "slice": "slice_points",
+    "select": "select",
+    "concat": "concat",
+    "seesaw-summary": "seesaw_summary",
+    "seesaw": "seesaw",
+    "verify": "verify",
 }
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only`` set, only that command's module is imported."""
-    parser = argparse.ArgumentParser(prog="chshml", description=__doc__.splitlines()[0])
+    parser = OneLineErrorParser(prog="chshml", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"chshml {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                parser_class=OneLineErrorParser)
     for name, module in COMMANDS.items():
         if only is not None and name != only:
             sub.add_parser(name, help=f"(see chshml {name} --help)")

@@ -72,7 +72,8 @@ def read_h5(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, A
     return out, attrs
 
 
-def load_points(path: str | os.PathLike, check_ns: bool = True) -> np.ndarray:
+def load_points(path: str | os.PathLike, check_ns: bool = True,
+                allow_empty: bool = False) -> np.ndarray:
     """Behaviours (n x 4 or n x 8, float64) from HDF5 (dataset ``points``), .npy or .csv.
 
     Raises :class:`InputError` naming the file, row or column for anything unusable.
@@ -99,7 +100,7 @@ def load_points(path: str | os.PathLike, check_ns: bool = True) -> np.ndarray:
         raise
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: cannot read: {err}") from err
-    return validate_points(points, str(path), check_ns=check_ns)
+    return validate_points(points, str(path), check_ns=check_ns, allow_empty=allow_empty)
 
 
 def _load_csv(path: Path) -> np.ndarray:
@@ -123,13 +124,14 @@ def _load_csv(path: Path) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), -1 if rows else 0)
 
 
-def validate_points(points: np.ndarray, source: str = "input", check_ns: bool = True) -> np.ndarray:
+def validate_points(points: np.ndarray, source: str = "input", check_ns: bool = True,
+                    allow_empty: bool = False) -> np.ndarray:
     """Check shape, finiteness and NS membership; raise :class:`InputError` naming the row."""
     points = np.asarray(points, dtype=float)
     if points.ndim != 2 or points.shape[1] not in (4, 8):
         raise InputError(f"{source}: points must be an n x 4 or n x 8 array, got shape "
                          f"{points.shape}")
-    if len(points) == 0:
+    if len(points) == 0 and not allow_empty:
         raise InputError(f"{source}: no points")
     finite = np.isfinite(points).all(axis=1)
     if not finite.all():

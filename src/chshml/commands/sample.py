@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
@@ -116,18 +117,27 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
         counts.update(s.counts)
         return {"points": s.points, "label": s.label, "lam": s.lam, "boundary": pb,
                 "_attrs": counts}
-    # spread: points leaving NS after the shift are dropped, so draw a few extra
-    pb, counts = labelled.surface_uniform_boundary(
-        int(args.n * 1.1) + 4, dim, rng, label_fn, level, canonical, solver=args.solver)
-    s = labelled.spread_set(pb, args.sigma, rng)
-    inside = ns_violation(s.points) <= 0
-    counts["dropped_outside_ns"] = int(np.sum(~inside))
-    if inside.sum() < args.n:
-        raise RuntimeError("spread sampling lost too many points outside NS; lower --sigma")
-    keep = np.flatnonzero(inside)[: args.n]
+    # spread: a shifted point that leaves NS is no behaviour; such draws are rejected and
+    # replaced (conditioning the set on staying inside NS), and counted.
+    points, labels, lams, bounds = [], [], [], []
+    have, counts = 0, {"dropped_outside_ns": 0}
+    while have < args.n:
+        want = args.n - have
+        pb, extra = labelled.surface_uniform_boundary(
+            want + want // 5 + 4, dim, rng, label_fn, level, canonical, solver=args.solver)
+        for key, value in extra.items():
+            counts[key] = counts.get(key, 0) + value
+        s = labelled.spread_set(pb, args.sigma, rng)
+        inside = np.flatnonzero(ns_violation(s.points) <= 0)[:want]
+        counts["dropped_outside_ns"] += int(len(pb) - np.sum(ns_violation(s.points) <= 0))
+        points.append(s.points[inside])
+        labels.append(s.label[inside])
+        lams.append(s.lam[inside])
+        bounds.append(pb[inside])
+        have += len(inside)
     counts["sigma"] = args.sigma
-    return {"points": s.points[keep], "label": s.label[keep], "lam": s.lam[keep],
-            "boundary": pb[keep], "_attrs": counts}
+    return {"points": np.concatenate(points), "label": np.concatenate(labels),
+            "lam": np.concatenate(lams), "boundary": np.concatenate(bounds), "_attrs": counts}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     dim = SPACES[args.space]
     level = args.level or DEFAULT_LEVEL[args.space]
     rng = shard_rng(args.seed, args.dataset, args.shard)
+    cpu_start = time.process_time()
     if args.method in ("uniform", "simplex", "directions"):
         data = _unlabelled(args, dim, rng)
     else:
@@ -148,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     attrs = {
         "space": args.space, "method": args.method, "seed": args.seed, "dataset": args.dataset,
         "shard": args.shard, "chshml_version": __version__, "n_points": args.n,
+        "cpu_seconds": time.process_time() - cpu_start,
     }
     if args.method in ("balanced", "boundary", "spread"):
         attrs.update(level=level, epsilon=args.epsilon, sigma=args.sigma)

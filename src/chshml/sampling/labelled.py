@@ -151,24 +151,22 @@ def boundary_normals(boundary: np.ndarray, level: str, solver: str = "auto") -> 
 
 
 def surface_uniform_boundary(n: int, dim: int, rng: np.random.Generator, label_fn: LabelFn,
-                             level: str, canonical: bool, oversample: int = 3,
+                             level: str, canonical: bool, oversample: int = 4,
                              solver: str = "auto") -> tuple[np.ndarray, dict]:
-    """``n`` boundary points uniform on the surface of ``Q_n`` inside NS.
+    """``n`` boundary points, approximately uniform on the surface of ``Q_n`` inside NS.
 
-    Candidates from uniform directions are kept with probability ``w / max(w)`` where ``w``
-    is :func:`surface_weights` (rejection sampling; ``max(w)`` from the candidate pool).
+    Sampling-importance-resampling: a pool of ``oversample * n`` boundary points along
+    uniform directions is weighted by :func:`surface_weights` (normals from the dual
+    functional) and ``n`` distinct points are drawn with probability proportional to their
+    weight (exact as ``oversample`` grows; the effective sample size is stored).
     """
     pool, counts = boundary_points(oversample * n, dim, rng, label_fn, canonical)
-    while True:
-        weights = surface_weights(pool, boundary_normals(pool, level, solver))
-        keep = rng.uniform(size=len(pool)) < weights / weights.max()
-        if keep.sum() >= n:
-            counts["surface_candidates"] = len(pool)
-            return pool[keep][:n], counts
-        more, extra = boundary_points(oversample * n, dim, rng, label_fn, canonical)
-        pool = np.vstack([pool, more])
-        for key, value in extra.items():
-            counts[key] += value
+    weights = surface_weights(pool, boundary_normals(pool, level, solver))
+    prob = weights / weights.sum()
+    chosen = rng.choice(len(pool), size=n, replace=False, p=prob)
+    counts["surface_pool"] = len(pool)
+    counts["surface_effective_pool"] = float(1.0 / np.sum(prob**2))
+    return pool[chosen], counts
 
 
 def spread_set(boundary: np.ndarray, sigma: float, rng: np.random.Generator) -> LabelledSample:

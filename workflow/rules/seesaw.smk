@@ -1,0 +1,153 @@
+# See-saw stage (paper Appendix A): Table VIII rounds over (d, seeds) and the Fig. 6
+# distances of Q_{1+AB} boundary points. Every round fans out as shards; a shard job keeps
+# per-point progress in OUT.h5.progress/ (outside its declared output), so a job killed at
+# its wall-time limit resumes from the last finished point when the workflow is rerun.
+
+SEESAW = config.get("seesaw", {})
+SEESAW_ENABLED = SEESAW.get("enabled", False)
+
+
+SEESAW_OPTS = (f"--engine {SEESAW.get('engine', 'fast')} "
+               f"--threshold {SEESAW.get('threshold', 1e-7)}")
+SEESAW_LAUNCHER = SEESAW.get("launcher", "")
+
+
+if SEESAW_ENABLED:
+    T8 = SEESAW["table8"]
+    T8_ROUNDS = T8["rounds"]
+    T8_SHARDS = int(T8.get("shards", 1))
+    APP = SEESAW["appendix_a"]
+    APP_SHARDS = int(APP.get("shards", 1))
+    SEESAW_TARGETS = ["results/seesaw/table8.json", "results/seesaw/appendix_a.json",
+                      "results/seesaw/fig6.png"]
+    TARGETS.extend(SEESAW_TARGETS)
+
+    wildcard_constraints:
+        r=r"\d+",
+        k=r"\d+",
+
+    rule seesaw:
+        input:
+            SEESAW_TARGETS,
+
+    rule seesaw_t8_points:
+        output:
+            "results/seesaw/table8/simplex.h5",
+        log:
+            "logs/seesaw/table8_points.log",
+        params:
+            n=T8["n_points"],
+        shell:
+            "chshml sample --space full8 --method simplex -n {params.n} --seed {SEED} "
+            "--dataset seesaw_table8 -o {output} > {log} 2>&1"
+
+    rule seesaw_t8_filter:
+        input:
+            "results/seesaw/table8/simplex.h5",
+        output:
+            labelled="results/seesaw/table8/simplex_level.h5",
+            kept="results/seesaw/table8/round0.h5",
+        log:
+            "logs/seesaw/table8_filter.log",
+        params:
+            level=shlex.quote(str(T8.get("filter_level", "4"))),
+        shell:
+            "(chshml label {input} -o {output.labelled} --level {params.level} "
+            "--solver {SOLVER} --tol {TOL} && "
+            "chshml select {output.labelled} --label 1 -o {output.kept}) > {log} 2>&1"
+
+    rule seesaw_t8_shard_input:
+        input:
+            lambda wc: f"results/seesaw/table8/round{int(wc.r) - 1}.h5",
+        output:
+            temp("results/seesaw/table8/round{r}/input_{k}.h5"),
+        params:
+            shards=T8_SHARDS,
+        shell:
+            "chshml select {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
+
+    rule seesaw_t8_shard:
+        input:
+            "results/seesaw/table8/round{r}/input_{k}.h5",
+        output:
+            "results/seesaw/table8/round{r}/shard_{k}.h5",
+        log:
+            "logs/seesaw/table8_round{r}_shard{k}.log",
+        params:
+            dim=lambda wc: T8_ROUNDS[int(wc.r) - 1]["dim"],
+            seeds=lambda wc: T8_ROUNDS[int(wc.r) - 1]["seeds"],
+        shell:
+            "{SEESAW_LAUNCHER} chshml seesaw {input} -o {output} --dim {params.dim} "
+            "--seeds {params.seeds} {SEESAW_OPTS} > {log} 2>&1"
+
+    rule seesaw_t8_round:
+        input:
+            lambda wc: expand("results/seesaw/table8/round{r}/shard_{k}.h5", r=wc.r,
+                              k=range(T8_SHARDS)),
+        output:
+            "results/seesaw/table8/round{r}.h5",
+        wildcard_constraints:
+            r=r"[1-9]\d*",
+        shell:
+            "chshml concat {input} -o {output}"
+
+    rule seesaw_table8:
+        input:
+            expand("results/seesaw/table8/round{r}.h5", r=range(1, len(T8_ROUNDS) + 1)),
+        output:
+            "results/seesaw/table8.json",
+        shell:
+            "chshml seesaw-summary {input} --kind rounds -o {output}"
+
+    rule seesaw_app_boundary:
+        output:
+            directions="results/seesaw/appendix_a/directions.h5",
+            gauged="results/seesaw/appendix_a/gauged.h5",
+            boundary="results/seesaw/appendix_a/boundary.h5",
+        log:
+            "logs/seesaw/appendix_a_boundary.log",
+        params:
+            n=APP["n_directions"],
+            level=shlex.quote(str(APP.get("level", "1+AB"))),
+        shell:
+            "(chshml sample --space full8 --method directions -n {params.n} --seed {SEED} "
+            "--dataset seesaw_appendix_a -o {output.directions} && "
+            "chshml label {output.directions} -o {output.gauged} --level {params.level} "
+            "--solver {SOLVER} --tol {TOL} && "
+            "chshml select {output.gauged} --to-boundary -o {output.boundary}) > {log} 2>&1"
+
+    rule seesaw_app_shard_input:
+        input:
+            "results/seesaw/appendix_a/boundary.h5",
+        output:
+            temp("results/seesaw/appendix_a/input_{k}.h5"),
+        params:
+            shards=APP_SHARDS,
+        shell:
+            "chshml select {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
+
+    rule seesaw_app_shard:
+        input:
+            "results/seesaw/appendix_a/input_{k}.h5",
+        output:
+            "results/seesaw/appendix_a/shard_{k}.h5",
+        log:
+            "logs/seesaw/appendix_a_shard{k}.log",
+        params:
+            dim=APP.get("dim", 6),
+            seeds=APP.get("seeds", 50),
+        shell:
+            "{SEESAW_LAUNCHER} chshml seesaw {input} -o {output} --dim {params.dim} "
+            "--seeds {params.seeds} {SEESAW_OPTS} > {log} 2>&1"
+
+    rule seesaw_appendix_a:
+        input:
+            expand("results/seesaw/appendix_a/shard_{k}.h5", k=range(APP_SHARDS)),
+        output:
+            merged="results/seesaw/appendix_a.h5",
+            summary="results/seesaw/appendix_a.json",
+            figure="results/seesaw/fig6.png",
+        shell:
+            "chshml concat {input} -o {output.merged} && "
+            "chshml seesaw-summary {output.merged} --kind appendix-a -o {output.summary} "
+            "--figure {output.figure}"
