@@ -3,9 +3,9 @@
 import json
 
 import numpy as np
+from workflow_helpers import REPO, TINY, snakemake
 
 from chshml.store import read_h5
-from workflow_helpers import REPO, TINY, snakemake
 
 
 def test_seesaw_rounds_and_appendix_a(tmp_path):
