@@ -1,0 +1,40 @@
+"""``chshml report -o results/report/``: tables beside the paper's, figures, volumes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("report", help="write report.md and PNGs from the results",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--eval-dir", default="results/eval", help="evaluation JSONs (+ _slices.h5)")
+    p.add_argument("--data-dir", default="results/data", help="dataset files (sizes, timings)")
+    p.add_argument("--volume", action="append", default=[], metavar="FILE",
+                   help="labelled uniform canonical-simplex sample at one NPA level (Fig. 2)")
+    p.add_argument("--seesaw", help="see-saw rounds summary (results/seesaw/table8.json)")
+    p.add_argument("--seesaw-appendix", help="Appendix A summary (results/seesaw/appendix_a.json)")
+    p.add_argument("--seesaw-fig6", help="Fig. 6 PNG (results/seesaw/fig6.png)")
+    p.add_argument("--n-mc", type=int, default=1_000_000, help="Monte Carlo size for volumes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default="results/report", help="output directory")
+    p.add_argument("--figures-dir", help="where the PNGs go (default: the output directory)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chshml.report.build import build_report
+
+    path = build_report(Path(args.eval_dir), Path(args.data_dir), Path(args.output),
+                        [Path(v) for v in args.volume], Path(args.seesaw) if args.seesaw
+                        else None, args.n_mc, args.seed,
+                        Path(args.figures_dir) if args.figures_dir else None,
+                        _opt(args.seesaw_appendix), _opt(args.seesaw_fig6))
+    print(f"chshml report: -> {path}", file=sys.stderr)
+    return 0
+
+
+def _opt(path: str | None) -> Path | None:
+    return Path(path) if path else None

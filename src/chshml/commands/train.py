@@ -1,0 +1,73 @@
+"""``chshml train svm|nn DATA.h5 -o MODEL``: fit a classifier of Q on a labelled dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from chshml.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train", help="train an SVM (.joblib) or a network (.keras) on a labelled dataset",
+        description="Train on the train split, choose on the validation split, save the "
+                    "model and MODEL.json (dataset, grid/restarts, choice, timings, versions).")
+    p.add_argument("kind", choices=("svm", "nn"))
+    p.add_argument("data", help="labelled dataset (results/data/{dataset}.h5)")
+    p.add_argument("-o", "--output", required=True, help="MODEL.joblib (svm) or MODEL.keras (nn)")
+    p.add_argument("--config", help="YAML/JSON file: a mapping, or one with 'svm:'/'nn:' sections")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting (value parsed as JSON when possible)")
+    p.set_defaults(run=run)
+
+
+def read_config(path: str | None, kind: str, overrides: list[str]) -> dict[str, Any]:
+    """Settings for ``kind`` from a YAML/JSON file plus ``KEY=VALUE`` overrides."""
+    cfg: dict[str, Any] = {}
+    if path:
+        text = Path(path).read_text() if Path(path).is_file() else None
+        if text is None:
+            raise InputError(f"config file not found: {path}")
+        try:
+            import yaml
+
+            raw = yaml.safe_load(text)
+        except ImportError:
+            raw = json.loads(text)
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            raise InputError(f"{path}: the config must be a mapping")
+        if "models" in raw and isinstance(raw["models"], dict):
+            raw = raw["models"]
+        if kind in raw:
+            cfg = dict(raw[kind] or {})
+        elif not {"svm", "nn"} & set(raw):
+            cfg = dict(raw)
+    for item in overrides:
+        if "=" not in item:
+            raise InputError(f"--set {item!r}: expected KEY=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            cfg[key] = json.loads(value)
+        except json.JSONDecodeError:
+            cfg[key] = value
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    from chshml.models.training import train_model
+
+    cfg = read_config(args.config, args.kind, args.set)
+    try:
+        meta = train_model(args.kind, args.data, args.output, cfg)
+    except ValueError as err:
+        raise InputError(str(err)) from err
+    chosen = ", ".join(f"{k}={v}" for k, v in meta["chosen"].items())
+    print(f"chshml train {args.kind}: {meta['dataset']} ({meta['n_train_used']} train points) "
+          f"-> {args.output} [{chosen}] in {meta['timings']['total_seconds']:.1f} s",
+          file=sys.stderr)
+    return 0

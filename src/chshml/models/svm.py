@@ -1,0 +1,120 @@
+"""RBF support-vector classifier of Q (scikit-learn ``SVC``), grid-searched on validation.
+
+Every grid fit uses the training split only; (C, gamma) maximise the validation score
+(accuracy by default), and the winning fit is the model (the refit on train of the chosen
+values). The grid skips values that cannot win: once a gamma's fits score no better than the
+trivial majority-class rule on the first ``prune_after`` C values, its larger C values are not
+tried (those fits are the slow ones: ~85 % of a 16-point grid's time at gamma = 10).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chshml.evaluate import accuracy, balanced_accuracy
+
+METRICS = {"accuracy": accuracy, "balanced_accuracy": balanced_accuracy}
+
+
+@dataclass
+class SVMConfig:
+    """Grid and selection rule. ``gamma`` entries are floats or ``"scale"``."""
+
+    C: list[float] = field(default_factory=lambda: [1.0, 10.0, 100.0, 1000.0])
+    gamma: list[Any] = field(default_factory=lambda: ["scale", 0.1, 1.0])
+    metric: str = "accuracy"
+    prune_after: int = 2
+    cache_size_mb: float = 500.0
+    max_train: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> SVMConfig:
+        d = dict(d or {})
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown svm config keys: {sorted(unknown)}")
+        cfg = cls(**d)
+        if cfg.metric not in METRICS:
+            raise ValueError(f"svm metric must be one of {sorted(METRICS)}, got {cfg.metric!r}")
+        cfg.gamma = [g if g in ("scale", "auto") else float(g) for g in cfg.gamma]
+        cfg.C = sorted(float(c) for c in cfg.C)
+        return cfg
+
+
+def train_svm(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+              config: SVMConfig | None = None) -> tuple[Any, dict]:
+    """Fit the grid on train, choose on validation; returns ``(model, metadata)``."""
+    from sklearn.svm import SVC
+
+    cfg = config or SVMConfig()
+    score_fn = METRICS[cfg.metric]
+    y_train = np.asarray(y_train).astype(int)
+    y_val = np.asarray(y_val).astype(int)
+    if len(np.unique(y_train)) < 2:
+        raise ValueError("training labels contain a single class")
+    trivial = score_fn(y_val, np.full(len(y_val), np.bincount(y_train).argmax()))
+    results, best, best_model = [], None, None
+    t0 = time.perf_counter()
+    for gamma in cfg.gamma:
+        useful = False
+        for i, c in enumerate(cfg.C):
+            t = time.perf_counter()
+            model = SVC(kernel="rbf", C=c, gamma=gamma, cache_size=cfg.cache_size_mb)
+            model.fit(x_train, y_train)
+            fit_s = time.perf_counter() - t
+            score = score_fn(y_val, model.predict(x_val))
+            results.append({"C": c, "gamma": gamma, "val_score": score, "fit_seconds": fit_s,
+                            "n_support": int(model.n_support_.sum())})
+            if best is None or score > best["val_score"]:
+                best, best_model = results[-1], model
+            useful = useful or score > trivial + 1e-12
+            if not useful and i + 1 >= cfg.prune_after and i + 1 < len(cfg.C):
+                results.append({"gamma": gamma, "skipped_C": cfg.C[i + 1:],
+                                "reason": "no better than the majority-class rule"})
+                break
+    meta = {
+        "kind": "svm",
+        "config": asdict(cfg),
+        "grid": results,
+        "chosen": {"C": best["C"], "gamma": best["gamma"], "val_score": best["val_score"],
+                   "gamma_value": float(best_model._gamma)},
+        "trivial_val_score": trivial,
+        "timings": {"grid_seconds": time.perf_counter() - t0},
+        "n_train": int(len(y_train)), "n_val": int(len(y_val)),
+    }
+    return best_model, meta
+
+
+def predict_svm(model: Any, x: np.ndarray) -> np.ndarray:
+    """Labels (int8, 1 = quantum) of points in the model's own domain."""
+    return np.asarray(model.predict(np.asarray(x, dtype=float))).astype(np.int8)
+
+
+def save_svm(model: Any, meta: dict, path: str | Path) -> None:
+    """Save with joblib (atomic rename) and the metadata JSON beside it."""
+    import joblib
+
+    from chshml.models.io import write_meta
+    from chshml.store import atomic_path
+
+    with atomic_path(path) as tmp:
+        joblib.dump(model, tmp)
+    write_meta(path, meta)
+
+
+def load_svm(path: str | Path) -> Any:
+    """The fitted ``SVC`` saved by :func:`save_svm`."""
+    import joblib
+
+    return joblib.load(path)
+
+
+def dump_json(obj: Any) -> str:
+    """JSON text with numpy scalars converted."""
+    return json.dumps(obj, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))

@@ -1,0 +1,170 @@
+"""From a labelled dataset file to a saved model: splits, domain mapping, metadata.
+
+Datasets follow the workflow contract: ``points``, ``label``, the split ``idx_train``,
+``idx_val``, ``idx_test`` as ``chshml merge`` writes it (``train_idx`` etc. accepted too) and
+attributes. Undecided labels (-1) are never trained on. 8-D (full8) models live in the
+canonical nonlocal simplex: local points are dropped from training (prediction calls them
+quantum without asking the model) and nonlocal ones are relabelled onto the canonical simplex
+and then to one representative of their orbit under the simplex's 16 symmetries
+(:func:`chshml.models.io.fundamental_domain`), exactly as at prediction.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chshml.errors import InputError
+from chshml.geometry import CORR_DIM, is_local, space_of_dim
+
+VERSIONED = ("chshml", "numpy", "scipy", "scikit-learn", "joblib", "h5py", "keras",
+             "tensorflow", "tensorflow-cpu")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a model depends on (without importing them)."""
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+@dataclass
+class Dataset:
+    """A labelled dataset and its 70/15/15 split."""
+
+    name: str
+    path: Path
+    points: np.ndarray
+    label: np.ndarray
+    lam: np.ndarray | None
+    split: dict[str, np.ndarray]
+    attrs: dict[str, Any]
+
+    @property
+    def dim(self) -> int:
+        return self.points.shape[1]
+
+    @property
+    def space(self) -> str:
+        return space_of_dim(self.dim)
+
+    def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(points, labels)`` of split ``which`` ("train", "val", "test" or "all")."""
+        if which == "all":
+            return self.points, self.label
+        idx = self.split[which]
+        return self.points[idx], self.label[idx]
+
+
+def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
+    """Read a labelled dataset; raise :class:`InputError` on anything missing or inconsistent."""
+    from chshml.store import read_h5, validate_points
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"dataset not found: {path}")
+    try:
+        data, attrs = read_h5(path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read HDF5: {err}") from err
+    for key in ("points", "label"):
+        if key not in data:
+            raise InputError(f"{path}: no dataset {key!r} (found {sorted(data)})")
+    points = validate_points(data["points"], str(path), check_ns=False)
+    label = np.asarray(data["label"]).astype(np.int8).ravel()
+    if len(label) != len(points):
+        raise InputError(f"{path}: {len(label)} labels for {len(points)} points")
+    split = {}
+    for name in ("train", "val", "test"):
+        key = f"idx_{name}" if f"idx_{name}" in data else f"{name}_idx"  # merge writes idx_*
+        if key in data:
+            idx = np.asarray(data[key]).astype(np.int64).ravel()
+            if len(idx) and (idx.min() < 0 or idx.max() >= len(points)):
+                raise InputError(f"{path}: {key} indexes outside 0..{len(points) - 1}")
+            split[name] = idx
+        elif need_split:
+            raise InputError(f"{path}: no split 'idx_{name}'; merge the dataset with a split")
+    lam = np.asarray(data["lam"], dtype=float).ravel() if "lam" in data else None
+    name = str(attrs.get("dataset", path.stem))
+    return Dataset(name, path, points, label, lam, split, attrs)
+
+
+def model_domain(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Training pairs in the model's domain: decided labels; in 8-D nonlocal points, canonical."""
+    keep = np.asarray(labels) >= 0
+    x, y = np.asarray(points, dtype=float)[keep], np.asarray(labels)[keep].astype(np.int8)
+    if x.shape[1] == CORR_DIM:
+        return x, y
+    from chshml.models.io import fundamental_domain
+
+    nonlocal_ = ~is_local(x)
+    return fundamental_domain(x[nonlocal_]), y[nonlocal_]
+
+
+def train_model(kind: str, data_path: str | Path, out: str | Path,
+                config: dict | None = None) -> dict:
+    """Train an ``svm`` or ``nn`` on a dataset file and save it; returns the metadata."""
+    ds = load_dataset(data_path)
+    x_tr, y_tr = model_domain(*ds.part("train"))
+    x_va, y_va = model_domain(*ds.part("val"))
+    if len(np.unique(y_tr)) < 2 or len(y_va) == 0:
+        raise InputError(f"{ds.path}: training split needs both classes and a validation split")
+    config = dict(config or {})
+    t0 = time.perf_counter()
+    out = Path(out)
+    if kind == "svm":
+        from chshml.models.svm import SVMConfig, save_svm, train_svm
+
+        cfg = SVMConfig.from_dict(config)
+        if cfg.max_train and len(x_tr) > cfg.max_train:
+            x_tr, y_tr = x_tr[:cfg.max_train], y_tr[:cfg.max_train]
+        if out.suffix != ".joblib":
+            raise InputError(f"{out}: an SVM is saved as .joblib")
+        model, meta = train_svm(x_tr, y_tr, x_va, y_va, cfg)
+        save = save_svm
+    elif kind == "nn":
+        if out.suffix != ".keras":
+            raise InputError(f"{out}: a network is saved as .keras")
+        from chshml.models.nn import NNConfig, save_nn, train_nn
+
+        cfg = NNConfig.from_dict(config)
+        model, meta = train_nn(x_tr, y_tr, x_va, y_va, cfg)
+        save = save_nn
+    else:
+        raise InputError(f"unknown model kind {kind!r} (svm or nn)")
+    meta.update({
+        "dataset": ds.name, "data_file": str(ds.path), "space": ds.space, "dim": ds.dim,
+        "domain": "cube" if ds.dim == CORR_DIM else "canonical_simplex",
+        "data_attrs": {k: _json_attr(v) for k, v in ds.attrs.items()},
+        "n_train_used": int(len(y_tr)), "n_val_used": int(len(y_va)),
+        "train_quantum_fraction": float(np.mean(y_tr == 1)),
+        "package_versions": package_versions(),
+    })
+    meta.setdefault("timings", {})["total_seconds"] = time.perf_counter() - t0
+    save(model, meta, out)
+    return meta
+
+
+def _json_attr(value: object) -> object:
+    """An HDF5 attribute as JSON: scalars as numbers, arrays as lists, the rest as text."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return [_json_attr(v) for v in value.tolist()]
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_json_attr(v) for v in value]
+    return str(value)

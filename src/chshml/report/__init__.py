@@ -1,0 +1,1 @@
+"""The study's report: our tables beside the paper's, figures, volumes (matplotlib, Agg)."""

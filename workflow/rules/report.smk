@@ -1,0 +1,44 @@
+# Report stage: results/report/report.md + PNGs, also in `snakemake --report report.html`.
+# Missing optional inputs (volumes, see-saw) are named in the report, never fatal.
+
+REPORT_CFG = config.get("report", {})
+REPORT_VOLUMES = [v for v in REPORT_CFG.get("volumes", []) if v in config["datasets"]]
+# see-saw summaries (workflow/rules/seesaw.smk) join the report when that stage is enabled
+_SEESAW_ON = config.get("seesaw", {}).get("enabled", False)
+REPORT_SEESAW = {"table8": "results/seesaw/table8.json",
+                 "appendix": "results/seesaw/appendix_a.json",
+                 "fig6": "results/seesaw/fig6.png"} if _SEESAW_ON else {}
+
+
+def _report_volume_opts(wc, input) -> str:
+    return " ".join(f"--volume {p}" for p in input.volumes)
+
+
+rule report:
+    input:
+        evals=lambda wc: MODEL_TARGETS,
+        volumes=[dataset_path(v) for v in REPORT_VOLUMES],
+        seesaw=list(REPORT_SEESAW.values()),
+    output:
+        md=report("results/report/report.md", caption="../report/report.rst",
+                  category="Report"),
+        figs=report(directory("results/report/figures"), patterns=["{name}.png"],
+                    caption="../report/figures.rst", category="Figures"),
+    log:
+        "logs/report/report.log",
+    params:
+        volumes=_report_volume_opts,
+        seesaw=(f"--seesaw {REPORT_SEESAW['table8']} --seesaw-appendix {REPORT_SEESAW['appendix']} "
+                f"--seesaw-fig6 {REPORT_SEESAW['fig6']}" if REPORT_SEESAW else ""),
+        n_mc=int(REPORT_CFG.get("n_mc", 1_000_000)),
+        seed=SEED,
+    threads: 1
+    conda:
+        "../../envs/ml-cpu.yaml"
+    shell:
+        "chshml report --eval-dir results/eval --data-dir results/data {params.volumes} "
+        "{params.seesaw} --n-mc {params.n_mc} --seed {params.seed} -o results/report "
+        "--figures-dir results/report/figures > {log} 2>&1"
+
+
+TARGETS.append("results/report/report.md")
