@@ -64,6 +64,7 @@ def label_file(points: np.ndarray, output: str, level: str, solver: str, tol: fl
         "n_quantum": int(np.sum(res.label == 1)), "n_not_quantum": int(np.sum(res.label == 0)),
         "n_undecided": int(np.sum(res.label == -1)),
     }
+    meta.update(getattr(res, "attrs", {}) or {})  # certificate map of the batched engine
     meta.update(attrs or {})
     write_h5(output, datasets, meta)
 

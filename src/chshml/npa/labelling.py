@@ -3,6 +3,18 @@
 A label is 1 (in ``Q_n``), 0 (not) or -1 (undecided: no certified bracket, or ``lam``
 within ``tol`` of 1). A solve is accepted only if its certified bracket is narrower than
 ``tol / 2``; otherwise the fallback solver is tried, and failing that the label is -1.
+
+Engines: with ``solver="auto"`` (or ``"batched"``) and a validated level the batched
+interior-point solver (:mod:`chshml.npa.batched`) gauges all points at once; any point it
+does not certify is re-solved by the per-point cvxpy path (Clarabel, or MOSEK if licensed).
+The status string names the engine, e.g. ``batched:optimal`` or
+``batched:max_iter>CLARABEL:optimal``. Other solver names use the cvxpy path only.
+
+Certificates: every stored witness ``(beta, beta0)`` comes with its dual certificate
+``(Z, mu)`` in ``extra`` (``certificate_Z``: the upper triangle of ``Z``, row-major as
+``numpy.triu_indices(m)``; ``certificate_mu``), and ``attrs`` describe the linear map
+``(Z, mu) -> (beta, beta0)`` (see :func:`chshml.npa.batched.witness_map`), so that
+``chshml verify`` re-checks every witness with numpy alone.
 """
 
 from __future__ import annotations
@@ -12,9 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml.npa.batched import CERT_EIG_FLOOR, BatchedGauge, is_validated, witness_map
 from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
-from chshml.npa.words import normalise_level
+from chshml.npa.words import MomentMap, moment_map, normalise_level
 from chshml.progress import Progress
 
 DEFAULT_TOL = 1e-6
@@ -36,6 +50,7 @@ class LabelResult:
     witness_beta0: np.ndarray
     cpu_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    attrs: dict = field(default_factory=dict)
 
 
 def decide(lam: np.ndarray, width: np.ndarray, tol: float) -> np.ndarray:
@@ -51,12 +66,59 @@ def decide(lam: np.ndarray, width: np.ndarray, tol: float) -> np.ndarray:
     return label
 
 
+def certificate_from_duals(mm: MomentMap, z: np.ndarray | None,
+                           mu: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A stored-form certificate from a solver's duals: ``Z`` made positive definite.
+
+    Eigenvalues are clipped at ``CERT_EIG_FLOOR`` times the largest one (as in the batched
+    solver) and ``mu`` at 0; the witness is then ``witness_map`` of exactly these arrays.
+    """
+    if z is None or mu is None:
+        return None
+    z = 0.5 * (np.asarray(z, dtype=float) + np.asarray(z, dtype=float).T)
+    mu = np.clip(np.asarray(mu, dtype=float).ravel(), 0.0, None)
+    if not (np.isfinite(z).all() and np.isfinite(mu).all()):
+        return None
+    w, v = np.linalg.eigh(z)
+    w = np.maximum(w, CERT_EIG_FLOOR * max(float(w[-1]), 0.0))
+    zc = (v * w) @ v.T
+    return 0.5 * (zc + zc.T), mu
+
+
+def certificate_attrs(mm: MomentMap) -> dict:
+    """File attributes describing the map ``(Z, mu) -> (beta, beta0)`` of a level."""
+    m = mm.size
+    iu, ju = np.triu_indices(m)
+    code = np.full(len(iu), -1, dtype=np.int64)
+    for c in range(8):
+        code[mm.F[c][iu, ju] != 0] = c
+    for k in range(mm.n_free):
+        code[mm.G[k][iu, ju] != 0] = 8 + k
+    return {
+        "certificate_level": mm.level,
+        "certificate_size": m,
+        "certificate_n_free": mm.n_free,
+        "certificate_layout": "certificate_Z rows: upper triangle of the symmetric m x m "
+                              "matrix Z, row-major (numpy.triu_indices(m))",
+        "certificate_moment_index": code,
+        "certificate_moment_index_meaning": "per packed entry (i, j) of the moment matrix "
+                                            "Gamma: -1 = identity (diagonal, value 1), "
+                                            "0..7 = behaviour coordinate p_c, 8+k = free "
+                                            "moment y_k",
+        "certificate_ns_G": NS_FACETS_G,
+        "certificate_ns_h": NS_FACETS_H,
+        "certificate_identity": "beta_c = -<Z, F_c> + (ns_G^T mu)_c; beta0 = tr Z + mu.ns_h "
+                                "+ sum_k |<Z, G_k>|; valid on Q_n cap NS if Z >= 0, mu >= 0",
+        "certificate_eig_floor": CERT_EIG_FLOOR,
+    }
+
+
 class Labeller:
     """Solve gauges point by point with one compiled problem per solver (fallback lazily)."""
 
     def __init__(self, level: str, solver: str = "auto", tol: float = DEFAULT_TOL) -> None:
         self.level = normalise_level(level)
-        self.solver = resolve_solver(solver)
+        self.solver = resolve_solver("auto" if str(solver).lower() == "batched" else solver)
         self.tol = float(tol)
         self._problems: dict[str, GaugeProblem] = {}
 
@@ -65,38 +127,82 @@ class Labeller:
             self._problems[solver] = GaugeProblem(self.level, solver)
         return self._problems[solver]
 
-    def solve(self, p: np.ndarray) -> GaugeSolution:
-        """The certified gauge of one 8-D behaviour, retrying with the fallback solver."""
+    def _duals(self, solver: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        prob = self.problem(solver)
+        return prob.psd.dual_value, prob.ns.dual_value
+
+    def solve_with_duals(self, p: np.ndarray) -> tuple[GaugeSolution, tuple]:
+        """Like :meth:`solve`, also returning the duals ``(Z, mu)`` of the accepted solve."""
         first = self.problem(self.solver).solve(p)
+        duals = self._duals(self.solver) if first.witness is not None else (None, None)
         if first.status == "origin" or first.width <= self.tol / 2:
-            return first
-        second = self.problem(fallback_solver(self.solver)).solve(p)
+            return first, duals
+        backup = fallback_solver(self.solver)
+        second = self.problem(backup).solve(p)
         if second.width < first.width:
             second.status = f"{first.status}>retry:{second.status}"
-            return second
+            return second, (self._duals(backup) if second.witness is not None
+                            else (None, None))
         first.status = f"{first.status}>retry-failed:{second.status}"
-        return first
+        return first, duals
+
+    def solve(self, p: np.ndarray) -> GaugeSolution:
+        """The certified gauge of one 8-D behaviour, retrying with the fallback solver."""
+        return self.solve_with_duals(p)[0]
 
 
 def label_points(points: np.ndarray, level: str, solver: str = "auto",
                  tol: float = DEFAULT_TOL, progress: bool = False) -> LabelResult:
     """Gauge and label 4-D or 8-D behaviours at an NPA level (see module docstring)."""
     behaviours = as_behaviours(points)
+    level = normalise_level(level)
+    choice = str(solver).lower()
     labeller = Labeller(level, solver, tol)
-    n = len(behaviours)
+    mm = moment_map(level)
+    n, m = len(behaviours), mm.size
+    iu, ju = np.triu_indices(m)
     lam, lo, hi = np.empty(n), np.empty(n), np.empty(n)
     status = np.empty(n, dtype=object)
     beta = np.full((n, 8), np.nan)
     beta0 = np.full(n, np.nan)
-    meter = Progress(n, f"label level {labeller.level}", enabled=progress)
+    cert_z = np.full((n, len(iu)), np.nan)
+    cert_mu = np.full((n, len(NS_FACETS_H)), np.nan)
     start = time.process_time()
-    for i, p in enumerate(behaviours):
-        sol = labeller.solve(p)
-        lam[i], lo[i], hi[i], status[i] = sol.lam, sol.lam_lo, sol.lam_hi, sol.status
+    todo = np.arange(n)
+    engine = labeller.solver
+    if choice in ("auto", "batched") and is_validated(level) and n:
+        engine = f"batched+{labeller.solver}"
+        res = BatchedGauge(level).solve(behaviours)
+        ok = res.certified
+        lam[ok], lo[ok], hi[ok], status[ok] = (res.lam[ok], res.lam_lo[ok], res.lam_hi[ok],
+                                               res.status[ok])
+        sep = ok & (res.lam_hi < 1) & (np.einsum("bi,bi->b", res.beta, behaviours) > res.beta0)
+        beta[sep], beta0[sep] = res.beta[sep], res.beta0[sep]
+        cert_z[sep] = res.z[sep][:, iu, ju]
+        cert_mu[sep] = res.mu[sep]
+        todo = np.flatnonzero(~ok)
+        first_status = res.status
+    else:
+        first_status = None
+    meter = Progress(len(todo), f"label level {labeller.level}", enabled=progress)
+    for i in todo:
+        p = behaviours[i]
+        sol, (z, mu) = labeller.solve_with_duals(p)
+        lam[i], lo[i], hi[i] = sol.lam, sol.lam_lo, sol.lam_hi
+        status[i] = sol.status if first_status is None else f"{first_status[i]}>{sol.status}"
         if sol.witness is not None and sol.lam_hi < 1:
-            beta[i], beta0[i] = sol.witness.beta, sol.witness.beta0
+            cert = certificate_from_duals(mm, z, mu)
+            if cert is not None:
+                b, b0 = witness_map(mm, cert[0][None], cert[1][None])
+                if b[0] @ p > b0[0]:
+                    beta[i], beta0[i] = b[0], b0[0]
+                    cert_z[i], cert_mu[i] = cert[0][iu, ju], cert[1]
         meter.update()
     cpu = time.process_time() - start
-    label = decide(lam, hi - lo, labeller.tol)
+    with np.errstate(invalid="ignore"):  # inf - inf at the origin: decided by lam alone
+        label = decide(lam, hi - lo, labeller.tol)
+    extra = {"certificate_Z": cert_z, "certificate_mu": cert_mu}
+    attrs = certificate_attrs(mm)
+    attrs["engine"] = engine
     return LabelResult(labeller.level, labeller.solver, labeller.tol, lam, lo, hi, label,
-                       status.astype(str), beta, beta0, cpu)
+                       status.astype(str), beta, beta0, cpu, extra, attrs)

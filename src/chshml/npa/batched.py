@@ -1,0 +1,413 @@
+"""Batched NPA gauges: one primal-dual interior-point method vectorised over many behaviours.
+
+Every gauge problem of a level has the same shape, so all Newton systems of a batch have
+the same small size and numpy can solve them together (stacked LAPACK calls and a few large
+GEMMs instead of one Python-level solver call per point).
+
+Formulation. NS only bounds ``lam`` (``lam * G_ns p <= h``), and the PSD-feasible values
+of ``lam`` form an interval ``[0, lam_psd]`` (``Gamma(0, 0) = I``), so
+``lam* = min(lam_psd, lam_ns)`` with ``lam_ns = min_j h_j / (G_ns p)_j`` in closed form. The
+PSD part is the pair of SDPs (``A = sum_i p_i F_i``)::
+
+    (D)  max lam   s.t.  S = I + lam A + sum_k y_k G_k >= 0
+    (P)  min tr Z  s.t.  <A, Z> = -1,  <G_k, Z> = 0,  Z >= 0
+
+Both have strictly feasible starts (``lam = y = 0``; ``Z0 = (c I - A) / |A|_F^2``), and
+``S`` is recomputed from ``(lam, y)`` each step, so the dual stays exactly feasible. The
+method is Mehrotra's predictor-corrector with the HKM direction; the Schur complement
+``M_ij = <D_i, Z D_j S^-1>`` (``D = (A, G_1..G_K)``) is built with one broadcast matmul
+per batch and one GEMM against the fixed ``G`` basis.
+
+Certification. Nothing is trusted from the iteration: a point is *certified* only if its
+rigorous bracket ``[lam_lo, lam_hi]`` is narrower than ``cert_tol * max(1, lam)``, where
+``lam_lo`` comes from the dual iterate pulled inside the PSD cone by mixing with ``I``
+(eigenvalue check) and ``lam_hi = beta0 / (beta . p)`` from the dual certificate
+``(Z, mu)``: ``Z`` is the primal iterate made positive definite (eigenvalues clipped at
+``1e-12 * max eigenvalue``), and ``(beta, beta0)`` follow from :func:`witness_map`. The
+certificate is normalised so that ``beta . p = 1`` (up to rounding) and ``beta0 = lam_hi``.
+Points that are not certified are reported as such; callers must fall back to another solver.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml.npa.words import MomentMap, moment_map, normalise_level
+
+#: Levels whose batched results were checked against Clarabel (tests + benchmark).
+VALIDATED_LEVELS = ("1", "1+AB", "2", "3")
+#: Relative width of the certified bracket below which a batched solve is accepted.
+DEFAULT_CERT_TOL = 4e-9
+#: Clipping floor of the certificate's eigenvalues, relative to its largest eigenvalue.
+CERT_EIG_FLOOR = 1e-12
+#: Trial lengths of the predictor step (only its centring parameter depends on it).
+_PREDICTOR_GRID = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0])
+
+try:  # failure-tolerant stacked Cholesky (NaN rows instead of an exception for the batch)
+    from numpy.linalg import _umath_linalg as _ul
+
+    def _cholesky(a: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return _ul.cholesky_lo(a)
+
+    def _inv(a: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return _ul.inv(a)
+
+    def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return _ul.solve(a, b)
+
+    def _eigvalsh(a: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return _ul.eigvalsh_lo(a)
+except ImportError:  # pragma: no cover - private numpy module moved
+    def _cholesky(a: np.ndarray) -> np.ndarray:
+        out = np.full_like(a, np.nan)
+        for i, ai in enumerate(a):
+            try:
+                out[i] = np.linalg.cholesky(ai)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+    def _inv(a: np.ndarray) -> np.ndarray:
+        out = np.full_like(a, np.nan)
+        for i, ai in enumerate(a):
+            try:
+                out[i] = np.linalg.inv(ai)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+    def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.full(b.shape, np.nan)
+        for i, (ai, bi) in enumerate(zip(a, b, strict=True)):
+            try:
+                out[i] = np.linalg.solve(ai, bi)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+    def _eigvalsh(a: np.ndarray) -> np.ndarray:
+        out = np.full(a.shape[:-1], np.nan)
+        for i, ai in enumerate(a):
+            try:
+                out[i] = np.linalg.eigvalsh(ai)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def is_validated(level: str) -> bool:
+    """Whether the batched solver is the default for ``level``."""
+    return normalise_level(level) in VALIDATED_LEVELS
+
+
+def witness_map(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(beta, beta0)`` of stacked dual certificates ``Z`` (n, m, m), ``mu`` (n, 16).
+
+    The linear identity behind every witness: for ``Z >= 0``, ``mu >= 0`` and any ``q`` with
+    ``Gamma(q, y) >= 0`` and ``G_ns q <= h``,
+    ``0 <= <Z, Gamma(q, y)> + mu . (h - G_ns q)`` gives ``beta . q <= beta0`` with
+    ``beta = -<Z, F_i> + G_ns^T mu`` and ``beta0 = tr Z + mu . h + sum_k |<Z, G_k>|``
+    (diagonal entries of ``Gamma`` are 1, so ``|y_k| <= 1``). No projection is applied.
+    """
+    z = np.asarray(z, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    m = mm.size
+    zf = z.reshape(len(z), m * m)
+    beta = -zf @ mm.F.reshape(8, m * m).T + mu @ NS_FACETS_G
+    free = np.abs(zf @ mm.G.reshape(mm.n_free, m * m).T).sum(axis=1) if mm.n_free else 0.0
+    beta0 = np.trace(z, axis1=1, axis2=2) + mu @ NS_FACETS_H + free
+    return beta, beta0
+
+
+def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``lam_ns = max{lam : lam p in NS}`` and the index of the facet that binds it."""
+    g = points @ NS_FACETS_G.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(g > 0, NS_FACETS_H / np.where(g > 0, g, 1.0), np.inf)
+    j = np.argmin(ratio, axis=1)
+    return ratio[np.arange(len(points)), j], j
+
+
+@dataclass
+class BatchResult:
+    """Per-point output of :meth:`BatchedGauge.solve`; certificates are NaN where absent."""
+
+    lam: np.ndarray
+    lam_lo: np.ndarray
+    lam_hi: np.ndarray
+    certified: np.ndarray
+    iterations: np.ndarray
+    status: np.ndarray
+    z: np.ndarray
+    mu: np.ndarray
+    beta: np.ndarray
+    beta0: np.ndarray
+    cpu_seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+
+class BatchedGauge:
+    """Vectorised interior-point solver for the gauge SDPs of one NPA level."""
+
+    def __init__(self, level: str | int, cert_tol: float = DEFAULT_CERT_TOL,
+                 gap_tol: float = 1e-10, res_tol: float = 1e-10, max_iter: int = 40,
+                 step: float = 0.98,
+                 chunk: int | None = None) -> None:
+        self.mm = moment_map(level)
+        self.level = self.mm.level
+        self.cert_tol = float(cert_tol)
+        self.gap_tol = float(gap_tol)
+        self.res_tol = float(res_tol)
+        self.max_iter = int(max_iter)
+        self.step = float(step)
+        m, k = self.mm.size, self.mm.n_free
+        self.m, self.k = m, k
+        self.Fv = self.mm.F.reshape(8, m * m)
+        self.G = self.mm.G
+        self.Gv = self.mm.G.reshape(k, m * m)
+        self.g2 = (self.Gv ** 2).sum(axis=1)
+        self.chunk = chunk or int(max(64, min(8192, 1.5e7 / max(1, (k + 1) * m * m))))
+
+    # -- the interior-point iteration on a batch of nonzero behaviours ---------------------
+    def _schur(self, A: np.ndarray, X: np.ndarray, Sinv: np.ndarray) -> np.ndarray:
+        """``M_ij = <D_i, X D_j S^-1>`` for ``D = (A, G_1..G_K)``, symmetrised."""
+        b, m, k = len(A), self.m, self.k
+        n = k + 1
+        M = np.empty((b, n, n))
+        XS = X @ Sinv
+        w0 = (X @ A @ Sinv).reshape(b, m * m)
+        Av = A.reshape(b, m * m)
+        M[:, 0, 0] = np.einsum("bq,bq->b", Av, w0)
+        if k:
+            WG = (X[:, None] @ self.G[None]) @ Sinv[:, None]  # (b, k, m, m)
+            WGf = WG.reshape(b, k, m * m)
+            M[:, 1:, 1:] = WGf @ self.Gv.T                     # [b, j, i] = <G_i, W_j>
+            M[:, 0, 1:] = np.einsum("bq,bjq->bj", Av, WGf)
+            M[:, 1:, 0] = w0 @ self.Gv.T
+        del XS
+        return 0.5 * (M + M.transpose(0, 2, 1))
+
+    def _op(self, A: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """``(<A, R>, <G_k, R>)`` for stacked matrices ``R``."""
+        b, m = len(A), self.m
+        Rf = R.reshape(b, m * m)
+        out = np.empty((b, self.k + 1))
+        out[:, 0] = np.einsum("bq,bq->b", A.reshape(b, m * m), Rf)
+        if self.k:
+            out[:, 1:] = Rf @ self.Gv.T
+        return out
+
+    def _dual_matrix(self, A: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``I + lam A + sum_k y_k G_k`` for stacked ``z = (lam, y)``."""
+        S = z[:, 0, None, None] * A + np.eye(self.m)
+        if self.k:
+            S += np.tensordot(z[:, 1:], self.G, axes=1)
+        return S
+
+    @staticmethod
+    def _max_step(X: np.ndarray, D: np.ndarray, cap: float) -> np.ndarray:
+        """``min(cap, max{alpha : X + alpha D >= 0})`` for stacked ``X > 0``.
+
+        A Cholesky test of ``X + cap D`` settles most points (then the answer is ``cap``);
+        the exact step ``-1 / lambda_min(L^-1 D L^-T)`` is computed for the others only.
+        """
+        out = np.full(len(X), cap)
+        trial = _cholesky(X + cap * D)
+        need = np.flatnonzero(~np.isfinite(trial).all(axis=(1, 2)))
+        if len(need):
+            Linv = _inv(_cholesky(X[need]))
+            T = Linv @ D[need] @ Linv.transpose(0, 2, 1)
+            e = _eigvalsh(0.5 * (T + T.transpose(0, 2, 1)))[:, 0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = np.where(e < 0, -1.0 / np.minimum(e, -1e-300), np.inf)
+            out[need] = np.minimum(cap, np.nan_to_num(step, nan=0.0))
+        return out
+
+    @staticmethod
+    def _grid_step(X: np.ndarray, D: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """Largest ``alpha`` in the sorted ``grid`` with ``X + alpha D > 0`` (0 if none).
+
+        Binary search with stacked Cholesky tests: a cheap estimate for the predictor step,
+        which only sets the centring parameter.
+        """
+        lo = np.full(len(X), -1)
+        hi = np.full(len(X), len(grid))
+        while True:
+            open_ = hi - lo > 1
+            if not open_.any():
+                break
+            mid = (lo + hi) // 2
+            idx = np.flatnonzero(open_)
+            ok = np.isfinite(_cholesky(X[idx] + grid[mid[idx]][:, None, None] * D[idx])).all(
+                axis=(1, 2))
+            lo[idx[ok]] = mid[idx[ok]]
+            hi[idx[~ok]] = mid[idx[~ok]]
+        return np.where(lo >= 0, grid[np.maximum(lo, 0)], 0.0)
+
+    def _direction(self, sys_: tuple, Rc: np.ndarray) -> tuple[np.ndarray, ...]:
+        """HKM Newton direction ``(dz, dX, dS)`` for the centring right-hand side ``Rc``."""
+        Aa, Xa, Sinv, M, rp, nA2 = sys_
+        rhs = self._op(Aa, Rc) - rp
+        dz = _solve(M, rhs[..., None])[..., 0]
+        dS = self._dual_matrix(Aa, dz) - np.eye(self.m)
+        dX = Rc - Xa @ dS @ Sinv
+        dX = 0.5 * (dX + dX.transpose(0, 2, 1))
+        # project onto A(dX) = rp: the D_i have disjoint supports, so A A^* is diagonal
+        r = (rp - self._op(Aa, dX)) / np.column_stack(
+            [nA2, np.broadcast_to(self.g2, (len(Aa), self.k))])
+        dX = dX + r[:, 0, None, None] * Aa + np.tensordot(r[:, 1:], self.G, axes=1)
+        return dz, dX, dS
+
+    def _iterate(self, A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Run the IPM on ``A`` (b, m, m); return ``z``, ``X``, iteration counts, converged."""
+        b, m = len(A), self.m
+        eye = np.eye(m)
+        norm = np.sqrt(np.einsum("bij,bij->b", A, A))
+        X = (1.5 * norm[:, None, None] * eye - A) / (norm ** 2)[:, None, None]
+        z = np.zeros((b, self.k + 1))
+        d = np.zeros(self.k + 1)
+        d[0] = -1.0
+        iters = np.zeros(b, dtype=np.int64)
+        done = np.zeros(b, dtype=bool)
+        active = np.arange(b)
+        for it in range(self.max_iter):
+            if not len(active):
+                break
+            Aa, Xa, za = A[active], X[active], z[active]
+            S = self._dual_matrix(Aa, za)
+            Sinv = _inv(S)
+            bad = ~np.isfinite(Sinv).all(axis=(1, 2))
+            if bad.any():  # numerical breakdown: stop these points, certification decides
+                keep = ~bad
+                active, Aa, Xa, za, S, Sinv = (v[keep] for v in (active, Aa, Xa, za, S, Sinv))
+                if not len(active):
+                    break
+            mu = np.einsum("bij,bij->b", Xa, S) / m
+            rp = d - self._op(Aa, Xa)
+            lam = za[:, 0]
+            scale = 1 + np.abs(lam)
+            conv = (mu * m <= self.gap_tol * scale) & (np.abs(rp).max(axis=1) <= self.res_tol)
+            if conv.any():
+                done[active[conv]] = True
+                keep = ~conv
+                active, Aa, Xa, za, S, Sinv, mu, rp = (
+                    v[keep] for v in (active, Aa, Xa, za, S, Sinv, mu, rp))
+                if not len(active):
+                    break
+            iters[active] = it + 1
+            nA2 = np.einsum("bij,bij->b", Aa, Aa)
+            M = self._schur(Aa, Xa, Sinv)
+            ok = np.isfinite(M).all(axis=(1, 2))
+            if not ok.all():
+                active, Aa, Xa, za, S, Sinv, mu, rp, M = (
+                    v[ok] for v in (active, Aa, Xa, za, S, Sinv, mu, rp, M))
+                if not len(active):
+                    break
+
+            sys_ = (Aa, Xa, Sinv, M, rp, nA2)
+            dz, dX, dS = self._direction(sys_, -Xa)
+            ap = self._grid_step(Xa, dX, _PREDICTOR_GRID)
+            ad = self._grid_step(S, dS, _PREDICTOR_GRID)
+            mu_aff = np.einsum("bij,bij->b", Xa + ap[:, None, None] * dX,
+                               S + ad[:, None, None] * dS) / m
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sigma = np.clip(np.nan_to_num((mu_aff / mu) ** 3, nan=0.0), 0.0, 1.0)
+            Rc = (sigma * mu)[:, None, None] * Sinv - Xa - dX @ dS @ Sinv
+            dz, dX, dS = self._direction(sys_, Rc)
+            ap = self.step * self._max_step(Xa, dX, 1.0 / self.step)
+            ad = self.step * self._max_step(S, dS, 1.0 / self.step)
+            Xn = Xa + ap[:, None, None] * dX
+            zn = za + ad[:, None] * dz
+            # accept a step only if both iterates stay numerically positive definite
+            fine = (np.isfinite(_cholesky(Xn)).all(axis=(1, 2))
+                    & np.isfinite(_cholesky(self._dual_matrix(Aa, zn))).all(axis=(1, 2)))
+            X[active[fine]] = Xn[fine]
+            z[active[fine]] = zn[fine]
+            active = active[fine]  # a breakdown keeps its last iterate; certification decides
+        return z, X, iters, done
+
+    # -- certification --------------------------------------------------------------------
+    def _certify(self, P: np.ndarray, A: np.ndarray, z: np.ndarray,
+                 X: np.ndarray) -> dict[str, np.ndarray]:
+        """Rigorous bracket and certificate for each point from the final iterates."""
+        b, m = len(P), self.m
+        lam = z[:, 0]
+        gamma = self._dual_matrix(A, z)
+        e_min = _eigvalsh(gamma)[:, 0]
+        lam_lo = np.where(e_min >= 0, lam, lam / (1.0 - np.minimum(e_min, 0.0)))
+        lam_lo = np.where(np.isfinite(lam_lo) & (lam > 0), lam_lo, 0.0)
+        lam = np.where(np.isfinite(lam), lam, np.nan)
+        # certificate: primal iterate with eigenvalues clipped at a positive floor
+        Xs = 0.5 * (X + X.transpose(0, 2, 1))
+        good = np.isfinite(Xs).all(axis=(1, 2))
+        Xs[~good] = np.eye(m)
+        w, v = np.linalg.eigh(Xs)
+        floor = CERT_EIG_FLOOR * np.maximum(w[:, -1:], 0.0)
+        Z = (v * np.maximum(w, floor)[:, None, :]) @ v.transpose(0, 2, 1)
+        Z = 0.5 * (Z + Z.transpose(0, 2, 1))
+        mu0 = np.zeros((b, len(NS_FACETS_H)))
+        beta, beta0 = witness_map(self.mm, Z, mu0)
+        along = np.einsum("bi,bi->b", beta, P)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hi_psd = np.where(good & (along > 0), beta0 / along, np.inf)
+        lam_ns, facet = ns_gauge(P)
+        lam_lo = np.minimum(lam_lo, lam_ns)
+        use_ns = lam_ns < hi_psd
+        lam_hi = np.minimum(hi_psd, lam_ns)
+        # NS-bound witness: Z = 0, mu = e_j / g_j (so that beta . p = 1, beta0 = lam_ns)
+        if use_ns.any():
+            idx = np.flatnonzero(use_ns)
+            g = P[idx] @ NS_FACETS_G.T
+            Z[idx] = 0.0
+            mu0[idx, facet[idx]] = 1.0 / g[np.arange(len(idx)), facet[idx]]
+            beta[idx], beta0[idx] = witness_map(self.mm, Z[idx], mu0[idx])
+        lam_out = np.clip(np.minimum(lam, lam_ns), lam_lo, lam_hi)
+        width = lam_hi - lam_lo
+        certified = np.isfinite(width) & (width <= self.cert_tol * np.maximum(1.0, lam_out))
+        return dict(lam=lam_out, lam_lo=lam_lo, lam_hi=lam_hi, certified=certified,
+                    z=Z, mu=mu0, beta=beta, beta0=beta0)
+
+    def solve(self, points: np.ndarray) -> BatchResult:
+        """Gauges, brackets and certificates of 8-D behaviours (rows of ``points``)."""
+        start = time.process_time()
+        P = np.atleast_2d(np.asarray(points, dtype=float))
+        n, m = len(P), self.m
+        res = BatchResult(
+            lam=np.full(n, np.nan), lam_lo=np.zeros(n), lam_hi=np.full(n, np.inf),
+            certified=np.zeros(n, dtype=bool), iterations=np.zeros(n, dtype=np.int64),
+            status=np.full(n, "batched:failed", dtype=object),
+            z=np.full((n, m, m), np.nan), mu=np.full((n, len(NS_FACETS_H)), np.nan),
+            beta=np.full((n, 8), np.nan), beta0=np.full(n, np.nan))
+        origin = ~np.any(np.abs(P) > 1e-300, axis=1)
+        res.lam[origin] = res.lam_lo[origin] = res.lam_hi[origin] = np.inf
+        res.certified[origin] = True
+        res.status[origin] = "origin"
+        todo = np.flatnonzero(~origin)
+        for s in range(0, len(todo), self.chunk):
+            idx = todo[s:s + self.chunk]
+            Pc = P[idx]
+            A = np.tensordot(Pc, self.mm.F, axes=1)
+            z, X, iters, done = self._iterate(A)
+            out = self._certify(Pc, A, z, X)
+            for key in ("lam", "lam_lo", "lam_hi", "certified", "z", "mu", "beta", "beta0"):
+                getattr(res, key)[idx] = out[key]
+            res.iterations[idx] = iters
+            res.status[idx] = np.where(out["certified"], "batched:optimal",
+                                       np.where(done, "batched:uncertified",
+                                                "batched:max_iter"))
+        res.status = res.status.astype(str)
+        res.cpu_seconds = time.process_time() - start
+        return res
+
+
+def solve_batched(points: np.ndarray, level: str | int, **options) -> BatchResult:
+    """Convenience wrapper: :class:`BatchedGauge` for ``level`` applied to ``points``."""
+    return BatchedGauge(level, **options).solve(points)
