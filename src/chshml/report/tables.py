@@ -177,4 +177,7 @@ def appendix_a_table(paper_rows: list[PaperValue], appendix: dict | None) -> str
 
 
 def json_value(x: Any) -> Any:
+    """An HDF5 attribute as a JSON value: arrays become lists, numpy scalars numbers."""
+    if hasattr(x, "ndim") and x.ndim > 0:
+        return x.tolist()
     return x.item() if hasattr(x, "item") else x
