@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
+from chshml import geometry as g
 from chshml.cli import main
 from chshml.store import read_h5
 
@@ -76,12 +77,13 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, capsys, case):
 
 @pytest.mark.parametrize(("option", "value", "needle"), [
     ("--level", "7+XY", "--level"), ("--solver", "gurobi", "solver"),
-    ("--tol", "-1", "--tol"),
+    ("--tol", "-1", "--tol"), ("--level", "4", "--solver batched"),
 ])
 def test_bad_options_exit_2(tmp_path, capsys, option, value, needle):
     src = tmp_path / "in.npy"
     np.save(src, np.zeros((2, 8)))
-    args = {"--level": "1", "--solver": "auto", "--tol": "1e-6"}
+    # level 4 is not validated for the batched solver: naming it there is refused
+    args = {"--level": "1", "--solver": "batched" if value == "4" else "auto", "--tol": "1e-6"}
     args[option] = value
     argv = ["label", str(src), "-o", str(tmp_path / "out.h5")]
     for k, v in args.items():
@@ -90,6 +92,17 @@ def test_bad_options_exit_2(tmp_path, capsys, option, value, needle):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0]
     assert not (tmp_path / "out.h5").exists()
+
+
+def test_solver_batched_by_name(tmp_path):
+    pts = np.vstack([g.PR_BOXES[:2], 0.5 * g.LOCAL_DETERMINISTIC_POINTS[:2], np.zeros((1, 8))])
+    np.save(tmp_path / "in.npy", pts)
+    assert main(["label", str(tmp_path / "in.npy"), "-o", str(tmp_path / "o.h5"),
+                 "--level", "1+AB", "--solver", "batched", "--quiet"]) == 0
+    data, attrs = read_h5(tmp_path / "o.h5")
+    assert data["label"].tolist() == [0, 0, 1, 1, 1]
+    assert attrs["engine"].startswith("batched+")
+    assert all(s.startswith("batched:") or s == "origin" for s in data["status"].astype(str))
 
 
 def test_missing_file_and_csv_input(tmp_path, capsys):

@@ -62,3 +62,15 @@ def test_label_zero_without_witness_fails(tmp_path):
     with h5py.File(path, "r+") as f:
         f["witness_beta"][i] = np.full(8, np.nan)
     assert main(["verify", str(path)]) == 1
+
+
+def test_points_outside_ns_carry_bare_facet_witnesses(tmp_path, capsys):
+    # outside NS the NS facet binds: the certificate is Z = 0 with mu on that facet
+    pts = np.vstack([2 * g.LOCAL_DETERMINISTIC_POINTS[:3], 1.5 * g.PR_BOXES[:2]])
+    res = label_points(pts, "1+AB")
+    assert (res.label == 0).all()
+    assert np.all(res.extra["certificate_Z"][:3] == 0) and np.all(res.extra["certificate_mu"] >= 0)
+    data = {"points": pts, "label": res.label, "witness_beta": res.witness_beta,
+            "witness_beta0": res.witness_beta0, **res.extra}
+    write_h5(tmp_path / "o.h5", data, {"level": res.level, **res.attrs})
+    assert main(["verify", str(tmp_path / "o.h5")]) == 0, capsys.readouterr().out

@@ -144,3 +144,19 @@ def validate_points(points: np.ndarray, source: str = "input", check_ns: bool = 
             raise InputError(f"{source}: row {row} is outside the non-signalling polytope "
                              f"(a probability is {-viol[row] / 4:.3g})")
     return points
+
+
+def attr_to_json(value: Any) -> Any:
+    """An HDF5 attribute as a JSON value: arrays as lists, numpy scalars as numbers, bytes
+    as text, anything else unknown as its string."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return [attr_to_json(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [attr_to_json(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "item"):
+        return attr_to_json(value.item())
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)

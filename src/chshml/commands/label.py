@@ -16,8 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="HDF5 with dataset 'points', .npy or .csv (n x 4 or n x 8)")
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
     p.add_argument("--level", required=True, help="NPA level: 1, 1+AB, 2, 3, 4 or 'k+AB+AAB...'")
-    p.add_argument("--solver", default="auto", help="auto | clarabel | mosek | scs "
-                   "(auto: MOSEK if licensed, else Clarabel)")
+    p.add_argument("--solver", default="auto", help="auto | batched | clarabel | mosek | scs "
+                   "(auto: the batched interior-point solver where validated, levels 1, 1+AB, "
+                   "2, 3, with per-point fallback to MOSEK if licensed, else Clarabel; "
+                   "batched: the same, and an error at other levels)")
     p.add_argument("--tol", type=float, default=1e-6,
                    help="undecided band |lam - 1| < tol; brackets must be narrower than tol/2")
     p.add_argument("--executor", choices=("local", "slurm"), default="local",
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
     """Validate level, solver and tolerance before any work; return (level, cvxpy solver)."""
+    from chshml.npa.batched import VALIDATED_LEVELS, is_validated
     from chshml.npa.solvers import resolve_solver
     from chshml.npa.words import normalise_level
 
@@ -40,6 +43,9 @@ def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
         raise InputError(f"--level: {err}") from None
     if not (np.isfinite(tol) and 0 < tol < 0.1):
         raise InputError(f"--tol must be in (0, 0.1), got {tol}")
+    if str(solver).lower() == "batched" and not is_validated(level):
+        raise InputError(f"--solver batched is validated for levels "
+                         f"{', '.join(VALIDATED_LEVELS)}, not {level}: use --solver auto")
     return level, resolve_solver(solver)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, is_local, space_of_dim
+from chshml.store import attr_to_json
 
 VERSIONED = ("chshml", "numpy", "scipy", "scikit-learn", "joblib", "h5py", "keras",
              "tensorflow", "tensorflow-cpu")
@@ -145,7 +146,7 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
     meta.update({
         "dataset": ds.name, "data_file": str(ds.path), "space": ds.space, "dim": ds.dim,
         "domain": "cube" if ds.dim == CORR_DIM else "canonical_simplex",
-        "data_attrs": {k: _json_attr(v) for k, v in ds.attrs.items()},
+        "data_attrs": {k: attr_to_json(v) for k, v in ds.attrs.items()},
         "n_train_used": int(len(y_tr)), "n_val_used": int(len(y_va)),
         "train_quantum_fraction": float(np.mean(y_tr == 1)),
         "package_versions": package_versions(),
@@ -153,18 +154,3 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
     meta.setdefault("timings", {})["total_seconds"] = time.perf_counter() - t0
     save(model, meta, out)
     return meta
-
-
-def _json_attr(value: object) -> object:
-    """An HDF5 attribute as JSON: scalars as numbers, arrays as lists, the rest as text."""
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        return [_json_attr(v) for v in value.tolist()]
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (int, float, str, bool)) or value is None:
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [_json_attr(v) for v in value]
-    return str(value)

@@ -8,7 +8,8 @@ Engines: with ``solver="auto"`` (or ``"batched"``) and a validated level the bat
 interior-point solver (:mod:`chshml.npa.batched`) gauges all points at once; any point it
 does not certify is re-solved by the per-point cvxpy path (Clarabel, or MOSEK if licensed).
 The status string names the engine, e.g. ``batched:optimal`` or
-``batched:max_iter>CLARABEL:optimal``. Other solver names use the cvxpy path only.
+``batched:max_iter>CLARABEL:optimal``. Other solver names use the cvxpy path only;
+``"batched"`` at a level where the batched solver is not validated is an input error.
 
 Certificates: every stored witness ``(beta, beta0)`` comes with its dual certificate
 ``(Z, mu)`` in ``extra`` (``certificate_Z``: the upper triangle of ``Z``, row-major as
@@ -24,8 +25,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-from chshml.npa.batched import CERT_EIG_FLOOR, BatchedGauge, is_validated, witness_map
+from chshml.npa.batched import (
+    CERT_EIG_FLOOR,
+    VALIDATED_LEVELS,
+    BatchedGauge,
+    is_validated,
+    witness_map,
+)
 from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
 from chshml.npa.words import MomentMap, moment_map, normalise_level
@@ -118,7 +126,7 @@ class Labeller:
 
     def __init__(self, level: str, solver: str = "auto", tol: float = DEFAULT_TOL) -> None:
         self.level = normalise_level(level)
-        self.solver = resolve_solver("auto" if str(solver).lower() == "batched" else solver)
+        self.solver = resolve_solver(solver)
         self.tol = float(tol)
         self._problems: dict[str, GaugeProblem] = {}
 
@@ -157,6 +165,9 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
     behaviours = as_behaviours(points)
     level = normalise_level(level)
     choice = str(solver).lower()
+    if choice == "batched" and not is_validated(level):
+        raise InputError(f"solver 'batched' is validated for levels {', '.join(VALIDATED_LEVELS)}"
+                         f", not {level}: use --solver auto")
     labeller = Labeller(level, solver, tol)
     mm = moment_map(level)
     n, m = len(behaviours), mm.size

@@ -1,4 +1,8 @@
-"""Solver choice for the NPA SDPs: MOSEK if licensed, else Clarabel; SCS on request."""
+"""Solver choice for the NPA SDPs: MOSEK if licensed, else Clarabel; SCS on request.
+
+``batched`` names the vectorised interior-point solver (:mod:`chshml.npa.batched`); its
+per-point fallback is the cvxpy solver that ``auto`` resolves to.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 from chshml.errors import InputError
 
-SOLVER_CHOICES = ("auto", "clarabel", "mosek", "scs")
+SOLVER_CHOICES = ("auto", "batched", "clarabel", "mosek", "scs")
 
 
 def _licence_file_candidates() -> list[Path]:
@@ -50,7 +54,7 @@ def resolve_solver(name: str) -> str:
     choice = str(name).lower()
     if choice not in SOLVER_CHOICES:
         raise InputError(f"unknown solver {name!r}: choose one of {', '.join(SOLVER_CHOICES)}")
-    if choice == "auto":
+    if choice in ("auto", "batched"):
         return "MOSEK" if mosek_status()[0] else "CLARABEL"
     if choice == "mosek":
         usable, reason = mosek_status()

@@ -5,7 +5,8 @@ A witness ``(beta, beta0)`` says ``beta . q <= beta0`` for every ``q`` in ``Q_n 
 through the linear identity of :func:`chshml.npa.batched.witness_map`, provided ``Z >= 0``
 and ``mu >= 0``. For each stored witness the checker
 
-1. tests ``Z`` positive semidefinite: a Cholesky factorisation and the smallest eigenvalue
+1. tests ``Z`` positive semidefinite: a Cholesky factorisation (or ``Z = 0``, the bare
+   NS-facet witness of a point outside NS) and the smallest eigenvalue
    ``e_min`` (numpy ``eigvalsh``, backward stable); with the rounding bound
    ``eps_Z = PSD_SAFETY * m * eps * max|eig(Z)|`` the matrix ``Z + delta I`` with
    ``delta = max(0, eps_Z - e_min)`` is PSD beyond doubt. Since the moment matrix has unit
@@ -138,7 +139,8 @@ def verify_witnesses(points: np.ndarray, beta: np.ndarray, beta0: np.ndarray,
         scale = np.maximum(np.abs(w).max(axis=1), 1e-300)
         e_min = w[:, 0]
         eig_rel = e_min / scale
-        chol_ok = np.array([_cholesky_ok(z) for z in Z])
+        # Z = 0 (a bare NS-facet witness, for points outside NS) is trivially PSD
+        chol_ok = np.array([not z.any() or _cholesky_ok(z) for z in Z])
         eps_z = PSD_SAFETY * m * _EPS * scale
         delta = np.maximum(0.0, eps_z - e_min)
         b_rec, b0_rec = witness_map(mm, Z, np.where(finite[:, None], mu, 0.0))

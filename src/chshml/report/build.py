@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chshml.report import tables as T
+from chshml.store import attr_to_json
 
 TABLE_I_ROWS = {"uniform_unbalanced": "full8_unbalanced", "uniform_balanced": "full8_balanced",
                 "near_boundary": "full8_offset_1e-3"}
@@ -22,7 +23,7 @@ def _h5_summary(path: Path) -> dict[str, Any]:
     import h5py
 
     with h5py.File(path, "r") as f:
-        attrs = {k: T.json_value(v) for k, v in f.attrs.items()}
+        attrs = {k: attr_to_json(v) for k, v in f.attrs.items()}
         n = int(f["points"].shape[0]) if "points" in f else 0
         dim = int(f["points"].shape[1]) if "points" in f and f["points"].ndim == 2 else 0
         label = np.asarray(f["label"][()]) if "label" in f else None

@@ -7,7 +7,6 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 PAPER_CSV = Path(__file__).with_name("paper_values.csv")
 DATA_TYPES = ("unbalanced", "balanced", "offset_1e-2", "offset_1e-3")
@@ -174,10 +173,3 @@ def appendix_a_table(paper_rows: list[PaperValue], appendix: dict | None) -> str
         lines.append(f"| {cut} | {fmt(ours / n if ours is not None else None)} | "
                      f"{fmt((v.value or 0) / 1e4)} |")
     return "\n".join(lines)
-
-
-def json_value(x: Any) -> Any:
-    """An HDF5 attribute as a JSON value: arrays become lists, numpy scalars numbers."""
-    if hasattr(x, "ndim") and x.ndim > 0:
-        return x.tolist()
-    return x.item() if hasattr(x, "item") else x

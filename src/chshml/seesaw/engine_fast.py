@@ -63,19 +63,26 @@ def _lipschitz(mats: np.ndarray) -> np.ndarray:
     return np.maximum(np.linalg.eigvalsh(gram)[:, -1], 1e-12)
 
 
-def state_step(p: np.ndarray, rho: np.ndarray, a: np.ndarray, b: np.ndarray,
-               iters: int) -> np.ndarray:
-    """FISTA on ``1/2 ||q(rho) - p||^2`` over density matrices, observables fixed."""
-    ops = _state_operators(a, b)
-    step = 1.0 / _lipschitz(ops)[:, None, None]
-    x, y, t = rho, rho, 1.0
+def _fista(x0: np.ndarray, gradient, project, step: np.ndarray, iters: int) -> np.ndarray:
+    """Projected gradient with Nesterov momentum (FISTA) at a fixed step, from ``x0``."""
+    x, y, t = x0, x0, 1.0
     for _ in range(iters):
-        r = np.einsum("nkab,nab->nk", ops, y) - p
-        x_new = project_states(y - step * np.einsum("nk,nkab->nab", r, ops))
+        x_new = project(y - step * gradient(y))
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         y = x_new + ((t - 1.0) / t_new) * (x_new - x)
         x, t = x_new, t_new
     return x
+
+
+def state_step(p: np.ndarray, rho: np.ndarray, a: np.ndarray, b: np.ndarray,
+               iters: int) -> np.ndarray:
+    """FISTA on ``1/2 ||q(rho) - p||^2`` over density matrices, observables fixed."""
+    ops = _state_operators(a, b)
+
+    def gradient(y: np.ndarray) -> np.ndarray:
+        return np.einsum("nk,nkab->nab", np.einsum("nkab,nab->nk", ops, y) - p, ops)
+
+    return _fista(rho, gradient, project_states, 1.0 / _lipschitz(ops)[:, None, None], iters)
 
 
 def observable_step(targets: np.ndarray, m: np.ndarray, obs: np.ndarray,
@@ -84,15 +91,11 @@ def observable_step(targets: np.ndarray, m: np.ndarray, obs: np.ndarray,
 
     ``m`` is ``(n, 3, d, d)`` (reduced state, K_0, K_1), ``targets`` is ``(n, 2, 3)``.
     """
-    step = 1.0 / _lipschitz(m)[:, None, None, None]
-    x, y, t = obs, obs, 1.0
-    for _ in range(iters):
-        r = np.einsum("nxab,njab->nxj", y, m) - targets
-        x_new = project_observables(y - step * np.einsum("nxj,njab->nxab", r, m))
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        y = x_new + ((t - 1.0) / t_new) * (x_new - x)
-        x, t = x_new, t_new
-    return x
+    def gradient(y: np.ndarray) -> np.ndarray:
+        return np.einsum("nxj,njab->nxab", np.einsum("nxab,njab->nxj", y, m) - targets, m)
+
+    return _fista(obs, gradient, project_observables,
+                  1.0 / _lipschitz(m)[:, None, None, None], iters)
 
 
 def _alice_targets(p: np.ndarray) -> np.ndarray:
