@@ -72,6 +72,19 @@ def read_h5(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, A
     return out, attrs
 
 
+def read_input_h5(path: str | os.PathLike, what: str = "file"
+                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """:func:`read_h5` for user input: a missing or unreadable file is an InputError
+    (one line, exit code 2) that names the path; ``what`` names the file's role."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} not found: {path}")
+    try:
+        return read_h5(path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read HDF5 ({err})") from None
+
+
 def load_points(path: str | os.PathLike, check_ns: bool = True,
                 allow_empty: bool = False) -> np.ndarray:
     """Behaviours (n x 4 or n x 8, float64) from HDF5 (dataset ``points``), .npy or .csv.

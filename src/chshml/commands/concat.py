@@ -25,14 +25,11 @@ def concat_files(paths: list[str]) -> tuple[dict[str, np.ndarray], dict]:
 
     Additive attributes (:data:`SUMMED_ATTRS`) are summed; others come from the first shard.
     """
-    from chshml.store import read_h5
+    from chshml.store import read_input_h5
 
     parts, attrs_list = [], []
     for path in paths:
-        try:
-            data, attrs = read_h5(path)
-        except OSError as err:
-            raise InputError(f"{path}: cannot read: {err}") from None
+        data, attrs = read_input_h5(path, "input")
         if "points" not in data:
             raise InputError(f"{path}: no dataset 'points'")
         n = len(data["points"])

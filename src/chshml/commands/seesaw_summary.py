@@ -19,13 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.seesaw import summary
-    from chshml.store import read_h5
+    from chshml.store import read_h5, read_input_h5
 
     for path in args.inputs:
-        try:
-            read_h5(path)
-        except OSError as err:
-            raise InputError(f"{path}: cannot read: {err}") from None
+        read_input_h5(path, "see-saw file")
     if args.kind == "rounds":
         summary.write_json({"rounds": summary.rounds_table(args.inputs)}, args.output)
         return 0

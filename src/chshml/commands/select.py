@@ -45,14 +45,11 @@ def select_rows(data: dict[str, np.ndarray], label: int | None, uncertified: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import read_h5, write_h5
+    from chshml.store import read_input_h5, write_h5
 
     if args.shards < 1 or not 0 <= args.shard < args.shards:
         raise InputError(f"--shard must be in [0, --shards), got {args.shard} of {args.shards}")
-    try:
-        data, attrs = read_h5(args.input)
-    except OSError as err:
-        raise InputError(f"{args.input}: cannot read: {err}") from None
+    data, attrs = read_input_h5(args.input, "input")
     if "points" not in data:
         raise InputError(f"{args.input}: no dataset 'points'")
     rows = select_rows(data, args.label, args.uncertified, args.shard, args.shards)

@@ -69,15 +69,10 @@ class Dataset:
 
 def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
     """Read a labelled dataset; raise :class:`InputError` on anything missing or inconsistent."""
-    from chshml.store import read_h5, validate_points
+    from chshml.store import read_input_h5, validate_points
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"dataset not found: {path}")
-    try:
-        data, attrs = read_h5(path)
-    except OSError as err:
-        raise InputError(f"{path}: cannot read HDF5: {err}") from err
+    data, attrs = read_input_h5(path, "dataset")
     for key in ("points", "label"):
         if key not in data:
             raise InputError(f"{path}: no dataset {key!r} (found {sorted(data)})")

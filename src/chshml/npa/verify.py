@@ -189,15 +189,10 @@ def _cholesky_ok(z: np.ndarray) -> bool:
 
 def verify_file(path: str | Path) -> VerifyReport:
     """Verify every witness in a ``chshml label`` output; InputError on unusable input."""
-    from chshml.store import read_h5
+    from chshml.store import read_input_h5
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
-    try:
-        data, attrs = read_h5(path)
-    except OSError as err:
-        raise InputError(f"{path}: not a readable HDF5 file ({err})") from None
+    data, attrs = read_input_h5(path, "labelled file")
     need = ("points", "witness_beta", "witness_beta0", "certificate_Z", "certificate_mu")
     missing = [k for k in need if k not in data]
     if missing:
