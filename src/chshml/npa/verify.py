@@ -69,7 +69,7 @@ class VerifyReport:
             f"min margin beta.p - beta0: {self.min_margin:.3e} "
             f"(relative to beta.p: {self.min_relative_margin:.3e})",
             f"min eigenvalue of Z / max eigenvalue: {self.min_eig_relative:.3e} "
-            f"(PSD tolerance {PSD_TOL:g}; Cholesky required; shift by rounding bound "
+            f"(PSD tolerance {PSD_TOL:g}; Cholesky required unless Z = 0; shift by rounding bound "
             f"{PSD_SAFETY:g} m eps |Z| charged to beta0)",
             f"max identity residual |stored - recomputed| (relative): "
             f"{self.max_identity_residual:.3e} (tolerance {IDENTITY_TOL:g})",
