@@ -144,3 +144,16 @@ def test_linalg_fallback_without_numpy_internals(monkeypatch):
     res, ref = module.BatchedGauge("1+AB").solve(pts), BatchedGauge("1+AB").solve(pts)
     assert res.certified.all()
     assert np.allclose(res.lam, ref.lam, rtol=1e-8, atol=0)
+
+
+def test_stop_reasons_name_why_a_point_was_not_certified():
+    pts = ns_points(30, seed=8)
+    capped = BatchedGauge("1+AB", max_iter=2).solve(pts)
+    assert set(capped.status) <= {"batched:optimal", "batched:max_iter"}
+    assert (capped.status == "batched:max_iter").sum() > 20
+    assert np.all(capped.certified == (capped.status == "batched:optimal"))
+    strict = BatchedGauge("1+AB", cert_tol=-1.0).solve(pts)  # a negative width: never met
+    assert not strict.certified.any()
+    assert set(strict.status) <= {"batched:uncertified", "batched:stalled"}
+    full = BatchedGauge("1+AB").solve(pts)
+    assert full.certified.all() and set(full.status) == {"batched:optimal"}

@@ -37,7 +37,9 @@ rigorous bracket ``[lam_lo, lam_hi]`` is narrower than ``cert_tol * max(1, lam)`
 ``(Z, mu)``: ``Z`` is the primal iterate made positive definite (eigenvalues clipped at
 ``1e-12 * max eigenvalue``), and ``(beta, beta0)`` follow from :func:`witness_map`. The
 certificate is normalised so that ``beta . p = 1`` (up to rounding) and ``beta0 = lam_hi``.
-Points that are not certified are reported as such; callers must fall back to another solver.
+Points that are not certified are reported as such (status ``batched:uncertified``,
+``batched:stalled``, ``batched:breakdown`` or ``batched:max_iter``); callers must fall back
+to another solver.
 """
 
 from __future__ import annotations
@@ -270,7 +272,8 @@ class BatchedGauge:
 
     def _iterate(self, A: np.ndarray, lam_cap: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Run the IPM on ``A`` (b, m, m); return ``z``, ``X``, iteration counts, converged.
+        """Run the IPM on ``A`` (b, m, m); return ``z``, ``X``, iteration counts and why each
+        point stopped: ``converged``, ``stalled``, ``breakdown`` or ``max_iter``.
 
         A point also stops as soon as its (exactly feasible) dual iterate reaches
         ``lam_cap`` (its NS gauge): then ``lam* = lam_cap`` and the NS facet certifies it.
@@ -283,7 +286,7 @@ class BatchedGauge:
         d = np.zeros(self.k + 1)
         d[0] = -1.0
         iters = np.zeros(b, dtype=np.int64)
-        done = np.zeros(b, dtype=bool)
+        reason = np.full(b, "max_iter", dtype=object)
         active = np.arange(b)
         step_grid = np.append(_STEP_GRID, 1.0 / self.step)
         mu_prev = np.full(b, np.inf)
@@ -300,7 +303,8 @@ class BatchedGauge:
             lam = za[:, 0]
             conv = ((mu * m <= self.gap_tol * (1 + np.abs(lam)))
                     & (np.abs(rp).max(axis=1) <= self.res_tol)) | (lam >= lam_cap[active])
-            done[active[conv & ok]] = True
+            reason[active[conv & ok]] = "converged"
+            reason[active[~ok]] = "breakdown"
             keep = ok & ~conv  # a numerical breakdown stops too: certification decides
             if not keep.all():
                 active, Aa, Xa, za, S, Sinv, mu, rp = (
@@ -312,6 +316,7 @@ class BatchedGauge:
             M = self._schur(Aa, Xa, Sinv)
             ok = np.isfinite(M).all(axis=(1, 2))
             if not ok.all():
+                reason[active[~ok]] = "breakdown"
                 active, Aa, Xa, za, S, Sinv, mu, rp, M, nA2 = (
                     v[ok] for v in (active, Aa, Xa, za, S, Sinv, mu, rp, M, nA2))
                 if not len(active):
@@ -336,8 +341,9 @@ class BatchedGauge:
             near = mu * m <= _STALL_GAP * (1 + np.abs(za[:, 0]))
             stalled = ((ap == 0) & (ad == 0)) | (near & (mu >= _STALL_RATIO * mu_prev[active]))
             mu_prev[active] = mu
+            reason[active[stalled]] = "stalled"
             active = active[~stalled]
-        return z, X, iters, done
+        return z, X, iters, reason
 
     # -- certification --------------------------------------------------------------------
     def _certify(self, P: np.ndarray, A: np.ndarray, z: np.ndarray,
@@ -400,14 +406,15 @@ class BatchedGauge:
             idx = todo[s:s + self.chunk]
             Pc = P[idx]
             A = np.tensordot(Pc, self.mm.F, axes=1)
-            z, X, iters, done = self._iterate(A, ns_gauge(Pc)[0])
+            z, X, iters, reason = self._iterate(A, ns_gauge(Pc)[0])
             out = self._certify(Pc, A, z, X)
             for key in ("lam", "lam_lo", "lam_hi", "certified", "z", "mu", "beta", "beta0"):
                 getattr(res, key)[idx] = out[key]
             res.iterations[idx] = iters
+            # a converged point that fails certification is "uncertified"
+            why = np.where(reason == "converged", "uncertified", reason).astype(str)
             res.status[idx] = np.where(out["certified"], "batched:optimal",
-                                       np.where(done, "batched:uncertified",
-                                                "batched:max_iter"))
+                                       np.char.add("batched:", why))
         res.status = res.status.astype(str)
         res.cpu_seconds = time.process_time() - start
         return res

@@ -8,7 +8,7 @@ Engines: with ``solver="auto"`` (or ``"batched"``) and a validated level the bat
 interior-point solver (:mod:`chshml.npa.batched`) gauges all points at once; any point it
 does not certify is re-solved by the per-point cvxpy path (Clarabel, or MOSEK if licensed).
 The status string names the engine, e.g. ``batched:optimal`` or
-``batched:max_iter>CLARABEL:optimal``. Other solver names use the cvxpy path only;
+``batched:stalled>CLARABEL:optimal``. Other solver names use the cvxpy path only;
 ``"batched"`` at a level where the batched solver is not validated is an input error.
 
 Certificates: every stored witness ``(beta, beta0)`` comes with its dual certificate
