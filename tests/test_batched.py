@@ -9,7 +9,8 @@ from conftest import qubit_realisations
 from chshml import geometry as g
 from chshml.npa import label_points
 from chshml.npa import labelling as lab
-from chshml.npa.batched import BatchedGauge, witness_map
+from chshml.npa.batched import BatchedGauge
+from chshml.npa.certificate import witness_map
 from chshml.npa.gauge import GaugeProblem
 from chshml.npa.words import moment_map
 

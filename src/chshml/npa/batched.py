@@ -35,7 +35,8 @@ rigorous bracket ``[lam_lo, lam_hi]`` is narrower than ``cert_tol * max(1, lam)`
 ``lam_lo`` comes from the dual iterate pulled inside the PSD cone by mixing with ``I``
 (eigenvalue check) and ``lam_hi = beta0 / (beta . p)`` from the dual certificate
 ``(Z, mu)``: ``Z`` is the primal iterate made positive definite (eigenvalues clipped at
-``1e-12 * max eigenvalue``), and ``(beta, beta0)`` follow from :func:`witness_map`. The
+``1e-12 * max eigenvalue``), and ``(beta, beta0)`` follow from
+:func:`chshml.npa.certificate.witness_map`. The
 certificate is normalised so that ``beta . p = 1`` (up to rounding) and ``beta0 = lam_hi``.
 Points that are not certified are reported as such (status ``batched:uncertified``,
 ``batched:stalled``, ``batched:breakdown`` or ``batched:max_iter``); callers must fall back
@@ -51,7 +52,8 @@ import numpy as np
 from scipy import sparse
 
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-from chshml.npa.words import MomentMap, moment_map, normalise_level
+from chshml.npa.certificate import psd_part, witness_map
+from chshml.npa.words import moment_map, normalise_level
 
 #: Levels whose batched results were checked against Clarabel (tests + benchmark).
 VALIDATED_LEVELS = ("1", "1+AB", "2", "3")
@@ -115,25 +117,6 @@ except ImportError:  # pragma: no cover - private numpy module moved
 def is_validated(level: str) -> bool:
     """Whether the batched solver is the default for ``level``."""
     return normalise_level(level) in VALIDATED_LEVELS
-
-
-def witness_map(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(beta, beta0)`` of stacked dual certificates ``Z`` (n, m, m), ``mu`` (n, 16).
-
-    The linear identity behind every witness: for ``Z >= 0``, ``mu >= 0`` and any ``q`` with
-    ``Gamma(q, y) >= 0`` and ``G_ns q <= h``,
-    ``0 <= <Z, Gamma(q, y)> + mu . (h - G_ns q)`` gives ``beta . q <= beta0`` with
-    ``beta = -<Z, F_i> + G_ns^T mu`` and ``beta0 = tr Z + mu . h + sum_k |<Z, G_k>|``
-    (diagonal entries of ``Gamma`` are 1, so ``|y_k| <= 1``). No projection is applied.
-    """
-    z = np.asarray(z, dtype=float)
-    mu = np.asarray(mu, dtype=float)
-    m = mm.size
-    zf = z.reshape(len(z), m * m)
-    beta = -zf @ mm.F.reshape(8, m * m).T + mu @ NS_FACETS_G
-    free = np.abs(zf @ mm.G.reshape(mm.n_free, m * m).T).sum(axis=1) if mm.n_free else 0.0
-    beta0 = np.trace(z, axis1=1, axis2=2) + mu @ NS_FACETS_H + free
-    return beta, beta0
 
 
 def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -360,10 +343,7 @@ class BatchedGauge:
         Xs = 0.5 * (X + X.transpose(0, 2, 1))
         good = np.isfinite(Xs).all(axis=(1, 2))
         Xs[~good] = np.eye(m)
-        w, v = np.linalg.eigh(Xs)
-        floor = CERT_EIG_FLOOR * np.maximum(w[:, -1:], 0.0)
-        Z = (v * np.maximum(w, floor)[:, None, :]) @ v.transpose(0, 2, 1)
-        Z = 0.5 * (Z + Z.transpose(0, 2, 1))
+        Z = psd_part(Xs, CERT_EIG_FLOOR)
         mu0 = np.zeros((b, len(NS_FACETS_H)))
         beta, beta0 = witness_map(self.mm, Z, mu0)
         along = np.einsum("bi,bi->b", beta, P)

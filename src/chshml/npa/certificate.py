@@ -20,11 +20,37 @@ from chshml.geometry import NS_FACETS_G, NS_FACETS_H
 from chshml.npa.words import MomentMap
 
 
-def psd_part(z: np.ndarray) -> np.ndarray:
-    """Nearest PSD matrix (clip negative eigenvalues of the symmetrised matrix)."""
-    z = 0.5 * (z + z.T)
-    w, v = np.linalg.eigh(z)
-    return (v * np.clip(w, 0.0, None)) @ v.T
+def psd_part(z: np.ndarray, rel_floor: float = 0.0) -> np.ndarray:
+    """The symmetrised matrix (or stack of matrices) with eigenvalues clipped from below.
+
+    ``rel_floor = 0`` gives the nearest PSD matrix; a positive ``rel_floor`` clips at that
+    fraction of the largest eigenvalue, so the result is positive definite (a certificate
+    that a Cholesky test accepts).
+    """
+    z = np.asarray(z, dtype=float)
+    w, v = np.linalg.eigh(0.5 * (z + np.swapaxes(z, -1, -2)))
+    floor = rel_floor * np.maximum(w[..., -1:], 0.0)
+    out = (v * np.maximum(w, floor)[..., None, :]) @ np.swapaxes(v, -1, -2)
+    return 0.5 * (out + np.swapaxes(out, -1, -2))
+
+
+def witness_map(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(beta, beta0)`` of stacked dual certificates ``Z`` (n, m, m), ``mu`` (n, 16).
+
+    The linear identity behind every witness: for ``Z >= 0``, ``mu >= 0`` and any ``q`` with
+    ``Gamma(q, y) >= 0`` and ``G_ns q <= h``,
+    ``0 <= <Z, Gamma(q, y)> + mu . (h - G_ns q)`` gives ``beta . q <= beta0`` with
+    ``beta = -<Z, F_i> + G_ns^T mu`` and ``beta0 = tr Z + mu . h + sum_k |<Z, G_k>|``
+    (diagonal entries of ``Gamma`` are 1, so ``|y_k| <= 1``). No projection is applied.
+    """
+    z = np.asarray(z, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    m = mm.size
+    zf = z.reshape(len(z), m * m)
+    beta = -zf @ mm.F.reshape(8, m * m).T + mu @ NS_FACETS_G
+    free = np.abs(zf @ mm.G.reshape(mm.n_free, m * m).T).sum(axis=1) if mm.n_free else 0.0
+    beta0 = np.trace(z, axis1=1, axis2=2) + mu @ NS_FACETS_H + free
+    return beta, beta0
 
 
 def inner_gauge(mm: MomentMap, p: np.ndarray, lam: float, y: np.ndarray) -> float:
@@ -52,18 +78,11 @@ class Witness:
 
 
 def witness_from_dual(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> Witness:
-    """The functional implied by a dual pair ``(Z >= 0, mu >= 0)`` (projected if needed).
-
-    ``<Z, Gamma(q, y)> >= 0`` and ``mu . (h - G_ns q) >= 0`` sum to ``beta . q <= beta0``
-    with ``beta_i = -<Z, F_i> + (G_ns^T mu)_i`` and
-    ``beta0 = tr Z + mu . h + sum_k |<Z, G_k>|`` (using ``|y_k| <= 1``).
-    """
-    z = psd_part(z)
-    mu = np.clip(np.asarray(mu, dtype=float), 0.0, None)
-    beta = -np.einsum("ij,kij->k", z, mm.F) + NS_FACETS_G.T @ mu
-    slack_free = np.abs(np.einsum("ij,kij->k", z, mm.G)).sum() if mm.n_free else 0.0
-    beta0 = float(np.trace(z) + mu @ NS_FACETS_H + slack_free)
-    return Witness(beta, beta0)
+    """The functional implied by a dual pair ``(Z >= 0, mu >= 0)`` (projected if needed):
+    :func:`witness_map` of the PSD part of ``Z`` and the nonnegative part of ``mu``."""
+    mu = np.clip(np.asarray(mu, dtype=float).ravel(), 0.0, None)
+    beta, beta0 = witness_map(mm, psd_part(z)[None], mu[None])
+    return Witness(beta[0], float(beta0[0]))
 
 
 def outer_gauge(witness: Witness, p: np.ndarray) -> float:

@@ -14,7 +14,7 @@ The status string names the engine, e.g. ``batched:optimal`` or
 Certificates: every stored witness ``(beta, beta0)`` comes with its dual certificate
 ``(Z, mu)`` in ``extra`` (``certificate_Z``: the upper triangle of ``Z``, row-major as
 ``numpy.triu_indices(m)``; ``certificate_mu``), and ``attrs`` describe the linear map
-``(Z, mu) -> (beta, beta0)`` (see :func:`chshml.npa.batched.witness_map`), so that
+``(Z, mu) -> (beta, beta0)`` (see :func:`chshml.npa.certificate.witness_map`), so that
 ``chshml verify`` re-checks every witness with numpy alone.
 """
 
@@ -27,13 +27,8 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-from chshml.npa.batched import (
-    CERT_EIG_FLOOR,
-    VALIDATED_LEVELS,
-    BatchedGauge,
-    is_validated,
-    witness_map,
-)
+from chshml.npa.batched import CERT_EIG_FLOOR, VALIDATED_LEVELS, BatchedGauge, is_validated
+from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
 from chshml.npa.words import MomentMap, moment_map, normalise_level
@@ -83,14 +78,11 @@ def certificate_from_duals(mm: MomentMap, z: np.ndarray | None,
     """
     if z is None or mu is None:
         return None
-    z = 0.5 * (np.asarray(z, dtype=float) + np.asarray(z, dtype=float).T)
+    z = np.asarray(z, dtype=float)
     mu = np.clip(np.asarray(mu, dtype=float).ravel(), 0.0, None)
     if not (np.isfinite(z).all() and np.isfinite(mu).all()):
         return None
-    w, v = np.linalg.eigh(z)
-    w = np.maximum(w, CERT_EIG_FLOOR * max(float(w[-1]), 0.0))
-    zc = (v * w) @ v.T
-    return 0.5 * (zc + zc.T), mu
+    return psd_part(z, CERT_EIG_FLOOR), mu
 
 
 def certificate_attrs(mm: MomentMap) -> dict:

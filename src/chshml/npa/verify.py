@@ -2,7 +2,7 @@
 
 A witness ``(beta, beta0)`` says ``beta . q <= beta0`` for every ``q`` in ``Q_n ∩ NS`` and
 ``beta . p > beta0`` for its point ``p``. Its certificate ``(Z, mu)`` proves the first claim
-through the linear identity of :func:`chshml.npa.batched.witness_map`, provided ``Z >= 0``
+through the linear identity of :func:`chshml.npa.certificate.witness_map`, provided ``Z >= 0``
 and ``mu >= 0``. For each stored witness the checker
 
 1. tests ``Z`` positive semidefinite: a Cholesky factorisation (or ``Z = 0``, the bare
@@ -30,7 +30,7 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H, to_full
-from chshml.npa.batched import witness_map
+from chshml.npa.certificate import witness_map
 from chshml.npa.words import MomentMap, moment_map, normalise_level
 
 #: Largest negative eigenvalue of Z (relative to its largest) accepted as rounding.
