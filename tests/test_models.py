@@ -152,3 +152,15 @@ def test_nn_restarts_are_reproducible(tiny_data):
     m2, _ = train_nn(xtr, ytr, xva, yva, cfg)
     np.testing.assert_allclose(quantum_probability(m1, xva), quantum_probability(m2, xva),
                                atol=1e-6)
+
+
+def test_unknown_config_keys_are_refused_by_name():
+    from chshml.models.nn import NNConfig
+    from chshml.models.svm import SVMConfig
+
+    with pytest.raises(ValueError, match=r"unknown svm config keys: \['gama'\]"):
+        SVMConfig.from_dict({"gama": [1.0]})
+    with pytest.raises(ValueError, match=r"unknown nn config keys: \['epoch'\]"):
+        NNConfig.from_dict({"epoch": 3})
+    assert SVMConfig.from_dict({"C": [10, 1]}).C == [1.0, 10.0]
+    assert NNConfig.from_dict(None).epochs == NNConfig().epochs

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 from chshml.evaluate import balanced_accuracy  # noqa: E402
+from chshml.models.config import from_mapping  # noqa: E402
 from chshml.models.losses import LOSSES, make_loss  # noqa: E402
 
 PREDICT_BATCH = 65_536
@@ -52,11 +53,7 @@ class NNConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> NNConfig:
-        d = dict(d or {})
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown nn config keys: {sorted(unknown)}")
-        cfg = cls(**d)
+        cfg = from_mapping(cls, d, "nn")
         if cfg.loss not in LOSSES:
             raise ValueError(f"nn loss must be one of {LOSSES}, got {cfg.loss!r}")
         if cfg.restarts < 1 or cfg.epochs < 1:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from chshml.evaluate import accuracy, balanced_accuracy
+from chshml.models.config import from_mapping
 
 METRICS = {"accuracy": accuracy, "balanced_accuracy": balanced_accuracy}
 
@@ -35,11 +36,7 @@ class SVMConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> SVMConfig:
-        d = dict(d or {})
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown svm config keys: {sorted(unknown)}")
-        cfg = cls(**d)
+        cfg = from_mapping(cls, d, "svm")
         if cfg.metric not in METRICS:
             raise ValueError(f"svm metric must be one of {sorted(METRICS)}, got {cfg.metric!r}")
         cfg.gamma = [g if g in ("scale", "auto") else float(g) for g in cfg.gamma]
