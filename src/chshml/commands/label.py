@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
     """Validate level, solver and tolerance before any work; return (level, cvxpy solver)."""
-    from chshml.npa.batched import VALIDATED_LEVELS, is_validated
+    from chshml.npa.batched import require_validated
     from chshml.npa.solvers import resolve_solver
     from chshml.npa.words import normalise_level
 
@@ -43,9 +43,8 @@ def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
         raise InputError(f"--level: {err}") from None
     if not (np.isfinite(tol) and 0 < tol < 0.1):
         raise InputError(f"--tol must be in (0, 0.1), got {tol}")
-    if str(solver).lower() == "batched" and not is_validated(level):
-        raise InputError(f"--solver batched is validated for levels "
-                         f"{', '.join(VALIDATED_LEVELS)}, not {level}: use --solver auto")
+    if str(solver).lower() == "batched":
+        require_validated(level)
     return level, resolve_solver(solver)
 
 

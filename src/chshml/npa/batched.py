@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
 from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.words import moment_map, normalise_level
@@ -117,6 +118,13 @@ except ImportError:  # pragma: no cover - private numpy module moved
 def is_validated(level: str) -> bool:
     """Whether the batched solver is the default for ``level``."""
     return normalise_level(level) in VALIDATED_LEVELS
+
+
+def require_validated(level: str) -> None:
+    """InputError naming the validated levels if the batched solver is asked for ``level``."""
+    if not is_validated(level):
+        raise InputError(f"--solver batched is validated for levels "
+                         f"{', '.join(VALIDATED_LEVELS)}, not {level}: use --solver auto")
 
 
 def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

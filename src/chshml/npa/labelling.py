@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-from chshml.npa.batched import CERT_EIG_FLOOR, VALIDATED_LEVELS, BatchedGauge, is_validated
+from chshml.npa.batched import CERT_EIG_FLOOR, BatchedGauge, is_validated, require_validated
 from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
@@ -157,9 +156,8 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
     behaviours = as_behaviours(points)
     level = normalise_level(level)
     choice = str(solver).lower()
-    if choice == "batched" and not is_validated(level):
-        raise InputError(f"solver 'batched' is validated for levels {', '.join(VALIDATED_LEVELS)}"
-                         f", not {level}: use --solver auto")
+    if choice == "batched":
+        require_validated(level)
     labeller = Labeller(level, solver, tol)
     mm = moment_map(level)
     n, m = len(behaviours), mm.size
