@@ -53,6 +53,7 @@ from scipy import sparse
 
 from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml.linalg import eigvalsh
 from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.words import moment_map, normalise_level
 
@@ -90,7 +91,11 @@ try:  # failure-tolerant stacked Cholesky (NaN rows instead of an exception for 
 
     def _eigvalsh(a: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            return _ul.eigvalsh_lo(a)
+            w = _ul.eigvalsh_lo(a)
+        bad = ~np.isfinite(w).all(axis=-1)
+        if bad.any():  # LAPACK did not converge on these: the driver chain of chshml.linalg
+            w[bad] = eigvalsh(a[bad])
+        return w
 except ImportError:  # pragma: no cover - private numpy module moved
     def _per_matrix(fn, a: np.ndarray, *rest: np.ndarray, shape: tuple | None = None
                     ) -> np.ndarray:
@@ -112,7 +117,7 @@ except ImportError:  # pragma: no cover - private numpy module moved
         return _per_matrix(np.linalg.solve, a, b, shape=b.shape)
 
     def _eigvalsh(a: np.ndarray) -> np.ndarray:
-        return _per_matrix(np.linalg.eigvalsh, a, shape=a.shape[:-1])
+        return eigvalsh(a)
 
 
 def is_validated(level: str) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml.linalg import eigh, eigvalsh
 from chshml.npa.words import MomentMap
 
 
@@ -28,7 +29,7 @@ def psd_part(z: np.ndarray, rel_floor: float = 0.0) -> np.ndarray:
     that a Cholesky test accepts).
     """
     z = np.asarray(z, dtype=float)
-    w, v = np.linalg.eigh(0.5 * (z + np.swapaxes(z, -1, -2)))
+    w, v = eigh(z)
     floor = rel_floor * np.maximum(w[..., -1:], 0.0)
     out = (v * np.maximum(w, floor)[..., None, :]) @ np.swapaxes(v, -1, -2)
     return 0.5 * (out + np.swapaxes(out, -1, -2))
@@ -58,7 +59,7 @@ def inner_gauge(mm: MomentMap, p: np.ndarray, lam: float, y: np.ndarray) -> floa
     if not np.isfinite(lam) or lam <= 0:
         return 0.0
     gamma = mm.matrix(lam * p, y)
-    e_min = float(np.linalg.eigvalsh(gamma)[0])
+    e_min = float(eigvalsh(gamma)[0])
     scale = 1.0 if e_min >= 0 else 1.0 / (1.0 - e_min)
     ns_max = float(np.max(NS_FACETS_G @ (lam * p)))
     if ns_max > 1.0:

@@ -30,6 +30,7 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H, to_full
+from chshml.linalg import eigvalsh
 from chshml.npa.certificate import witness_map
 from chshml.npa.words import MomentMap, moment_map, normalise_level
 
@@ -135,7 +136,7 @@ def verify_witnesses(points: np.ndarray, beta: np.ndarray, beta0: np.ndarray,
         Z = np.zeros((len(idx), m, m))
         Z[:, iu, ju] = np.where(finite[:, None], zp, 0.0)
         Z[:, ju, iu] = Z[:, iu, ju]
-        w = np.linalg.eigvalsh(Z)
+        w = eigvalsh(Z)
         scale = np.maximum(np.abs(w).max(axis=1), 1e-300)
         e_min = w[:, 0]
         eig_rel = e_min / scale

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chshml.linalg import eigh, eigvalsh, solve
 from chshml.seesaw.realisation import (
     behaviour,
     project_observables,
@@ -60,7 +61,7 @@ def _state_operators(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _lipschitz(mats: np.ndarray) -> np.ndarray:
     """Largest eigenvalue of the Gram matrix of stacked matrices ``(n, k, m, m)``."""
     gram = np.einsum("nkab,nlab->nkl", mats, mats)
-    return np.maximum(np.linalg.eigvalsh(gram)[:, -1], 1e-12)
+    return np.maximum(eigvalsh(gram)[:, -1], 1e-12)
 
 
 def _fista(x0: np.ndarray, gradient, project, step: np.ndarray, iters: int) -> np.ndarray:
@@ -212,9 +213,9 @@ class _Params:
         """Spectral coordinates; with ``snap`` (per instance), weights below it become 0 and
         eigenvalues within it of +-1 become +-1: LM then works on that face (those
         coordinates have zero derivative and stay put)."""
-        w, self.v = np.linalg.eigh(state)
-        la, self.ua = np.linalg.eigh(a)
-        lb, self.ub = np.linalg.eigh(b)
+        w, self.v = eigh(state)
+        la, self.ua = eigh(a)
+        lb, self.ub = eigh(b)
         if snap is None:
             self.c = np.sqrt(np.maximum(w, 1e-10))
             la, lb = (np.clip(x, -1 + 1e-12, 1 - 1e-12) for x in (la, lb))
@@ -335,7 +336,7 @@ def _lm(p: np.ndarray, par: _Params, threshold: float, max_iter: int) -> tuple[n
         jj = np.einsum("nkp,nlp->nkl", jac, jac)
         scale = np.trace(jj, axis1=-2, axis2=-1) / 8.0
         mu = nu[idx] * np.minimum(dist[idx], 1.0) * scale
-        z = np.linalg.solve(jj + mu[:, None, None] * np.eye(8), r[..., None])[..., 0]
+        z = solve(jj + mu[:, None, None] * np.eye(8), r[..., None])[..., 0]
         delta = -np.einsum("nkp,nk->np", jac, z)
         trial = _step(sub, delta)
         qt = behaviour(*trial.realisation())

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chshml.linalg import eigh, eigvalsh
+
 #: Slack allowed on ``rho >= 0``, ``tr rho = 1`` and ``-I <= A <= I`` when checking a realisation.
 VALIDITY_TOL = 1e-10
 
@@ -65,7 +67,7 @@ def project_simplex(w: np.ndarray) -> np.ndarray:
 def project_states(x: np.ndarray) -> np.ndarray:
     """Frobenius projection onto density matrices (symmetric, PSD, trace 1)."""
     x = 0.5 * (x + np.swapaxes(x, -1, -2))
-    w, v = np.linalg.eigh(x)
+    w, v = eigh(x)
     w = project_simplex(w)
     return np.einsum("...ik,...k,...jk->...ij", v, w, v)
 
@@ -73,7 +75,7 @@ def project_states(x: np.ndarray) -> np.ndarray:
 def project_observables(x: np.ndarray) -> np.ndarray:
     """Frobenius projection onto ``-I <= A <= I``: clip the eigenvalues to [-1, 1]."""
     x = 0.5 * (x + np.swapaxes(x, -1, -2))
-    w, v = np.linalg.eigh(x)
+    w, v = eigh(x)
     w = np.clip(w, -1.0, 1.0)
     return np.einsum("...ik,...k,...jk->...ij", v, w, v)
 
@@ -124,10 +126,10 @@ def check_realisation(p: np.ndarray, state: np.ndarray, a: np.ndarray, b: np.nda
     asym = np.maximum(np.abs(s - np.swapaxes(s, -1, -2)).max(axis=(-1, -2)),
                       np.maximum(np.abs(aa - np.swapaxes(aa, -1, -2)).max(axis=(-1, -2, -3)),
                                  np.abs(bb - np.swapaxes(bb, -1, -2)).max(axis=(-1, -2, -3))))
-    ws = np.linalg.eigvalsh(0.5 * (s + np.swapaxes(s, -1, -2)))
+    ws = eigvalsh(s)
     state_viol = np.maximum(-ws.min(axis=-1), np.abs(np.trace(s, axis1=-2, axis2=-1) - 1.0))
     obs = np.concatenate([aa, bb], axis=-3)
-    wo = np.linalg.eigvalsh(0.5 * (obs + np.swapaxes(obs, -1, -2)))
+    wo = eigvalsh(obs)
     obs_viol = np.maximum(np.abs(wo).max(axis=(-1, -2)) - 1.0, 0.0)
     distance = np.linalg.norm(behaviour(s, aa, bb) - p, axis=-1)
     distance = np.where(finite, distance, np.inf)
