@@ -16,6 +16,12 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# profiles/slurm sends shards out as SLURM job arrays; keep the plugin from holding ready
+# jobs back (its issue #473): see chshml/slurm_arrays.py. A no-op without the plugin.
+from chshml.slurm_arrays import install as install_slurm_array_fix
+
+install_slurm_array_fix()
+
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
 

@@ -38,18 +38,18 @@ pytestmark = [pytest.mark.slurm, pytest.mark.skipif(_REASON is not None, reason=
 NN_TARGET = "results/models/nn_corr4_unbalanced.keras"
 
 
-def _test_profile(tmp: Path) -> Path:
-    """profiles/slurm with the test cluster's overrides: small memory, 2 shards per sbatch."""
+def _test_profile(tmp: Path, **overrides: object) -> Path:
+    """profiles/slurm with the test cluster's overrides (memory, runtime, polling) and more."""
     with open(REPO / "profiles" / "slurm" / "config.yaml") as f:
         prof = yaml.safe_load(f)
     prof["slurm-init-seconds-before-status-checks"] = 2  # MinJobAge 300 >= 3 x 2
     prof["latency-wait"] = 5
-    prof["group-components"] = {"shard": 2}
     prof["default-resources"]["mem_mb"] = 500
     for res in prof["set-resources"].values():
         res["mem_mb"] = min(int(res.get("mem_mb", 500)), 1000)
         res["runtime"] = 10
         res.pop("cpus_per_task", None)
+    prof.update(overrides)
     out = tmp / "profile"
     out.mkdir()
     (out / "config.yaml").write_text(yaml.safe_dump(prof, sort_keys=False))
@@ -85,7 +85,7 @@ def test_workflow_runs_through_slurm(tmp_path):
     assert nn and all(j["partition"] == "gpu" for j in nn), jobs
     assert all(j["partition"] == "cpu" for j in jobs if j not in nn), jobs
     n_snakemake_jobs = len(re.findall(r"^\s*jobid: \d+", log, re.M))
-    assert len(jobs) < n_snakemake_jobs  # shards were bundled into group jobs
+    assert len({j["id"].split("_")[0] for j in jobs}) < n_snakemake_jobs  # arrays
     assert (work / NN_TARGET).exists()
 
     local = tmp_path / "local"
@@ -132,3 +132,64 @@ def test_adhoc_label_array(tmp_path):
     assert re.search(r"submitted SLURM array \d+ with 1 tasks", second.stderr)
     again, _ = read_h5(tmp_path / "out.h5")
     assert np.array_equal(again["label"], got["label"])
+
+
+def _log_span(path: Path) -> tuple[int, float]:
+    """(birth, last modification) of a shard log: the job's start and end on this node."""
+    birth = int(subprocess.run(["stat", "-c", "%W", str(path)], capture_output=True,
+                               text=True, check=True).stdout)
+    return birth, path.stat().st_mtime
+
+
+SPREAD = "full8_spread_1e-2"
+
+
+def test_shards_run_as_concurrent_array_tasks(tmp_path):
+    """4 shards through profiles/slurm: one array, tasks overlapping, the local run's data."""
+    overlay = tmp_path / "spread.yaml"
+    overlay.write_text(yaml.safe_dump({"run_datasets": [SPREAD],
+                                       "datasets": {SPREAD: {"n": 1200, "shards": 4}}}))
+    target = f"results/data/{SPREAD}.h5"
+    work = tmp_path / "slurm"
+    work.mkdir()
+    res = snakemake(work, target, "--configfile", str(REPO / "config/tiny.yaml"), str(overlay),
+                    profile=_test_profile(tmp_path), configfile=None,
+                    env={"CHSHML_SLURM_ACCOUNT": "ci"}, timeout=900)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-4000:]
+    run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
+    tasks = [j for j in _squeue(run_id) if "rule_sample" in j["comment"]]
+    assert len(tasks) == 4 and all(j["state"] == "COMPLETED" for j in tasks), tasks
+    assert all("_" in j["id"] for j in tasks), tasks  # array task ids: <array>_<index>
+    assert len({j["id"].split("_")[0] for j in tasks}) < 4, tasks  # fewer submissions
+
+    spans = [_log_span(work / f"logs/data/{SPREAD}/sample_{k}.log") for k in range(4)]
+    if any(b <= 0 for b, _ in spans):
+        pytest.skip("this file system records no birth times (stat %W)")
+    latest_start = max(b for b, _ in spans)
+    earliest_end = min(e for _, e in spans)
+    assert latest_start < earliest_end, spans  # all four were running at one moment
+
+    local = tmp_path / "local"
+    local.mkdir()
+    ref = snakemake(local, target, "--cores", "2", "--configfile",
+                    str(REPO / "config/tiny.yaml"), str(overlay), configfile=None, timeout=900)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    assert same_data(local / target, work / target) == []
+
+
+def test_array_mode_survives_a_jobs_cap(tmp_path):
+    """Plugin issue #473's conditions: many ready shards, `jobs:` 3, arrays of at most 2."""
+    overlay = tmp_path / "many.yaml"
+    overlay.write_text(yaml.safe_dump({"datasets": {
+        "corr4_unbalanced": {"n": 40, "shards": 5}, "volume8_l1": {"n": 16, "shards": 4}}}))
+    work = tmp_path / "capped"
+    work.mkdir()
+    res = snakemake(work, "data", "--configfile", str(REPO / "config/tiny.yaml"), str(overlay),
+                    profile=_test_profile(tmp_path, **{"jobs": 3, "slurm-array-limit": 2}),
+                    configfile=None, env={"CHSHML_SLURM_ACCOUNT": "ci"}, timeout=900)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-4000:]  # a wedged run ends in the timeout instead
+    assert "Submitted array job" in log or "array" in log.lower()
+    for name in TINY_DATASETS:
+        assert (work / f"results/data/{name}.h5").exists(), name

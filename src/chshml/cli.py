@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 
-from chshml import __version__
+from chshml import __version__, threads
 from chshml.errors import InputError
 
 #: Command name -> module in ``chshml.commands`` providing ``register`` and ``run``.
@@ -31,6 +32,17 @@ COMMANDS = {
 }
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit code 2)."""
 
@@ -49,6 +61,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, help=f"(see chshml {name} --help)")
             continue
         importlib.import_module(f"chshml.commands.{module}").register(sub)
+        sub.choices[name].add_argument(
+            "--threads", type=_positive_int, default=None, metavar="N",
+            help="BLAS/OpenMP threads (default: SLURM_CPUS_PER_TASK inside a SLURM job, "
+                 "else 1)")
     return parser
 
 
@@ -60,8 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    n_threads = threads.resolve(getattr(args, "threads", None))[0]
+    threads.apply(n_threads)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        if code == 0 and not getattr(args, "quiet", False):  # a job log's last line
+            print(f"chshml {args.command}: done in {time.perf_counter() - wall0:.1f} s "
+                  f"({time.process_time() - cpu0:.1f} CPU-s, {n_threads} thread"
+                  f"{'s' if n_threads > 1 else ''})", file=sys.stderr)
+        return code
     except InputError as err:
         print(f"chshml {args.command}: error: {err}", file=sys.stderr)
         return 2

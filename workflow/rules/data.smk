@@ -26,7 +26,7 @@ rule sample:
     conda:
         "../../envs/sdp.yaml"
     shell:
-        "chshml {params.args} -o {output} > {log} 2>&1"
+        "chshml {params.args} -o {output} --threads {threads} > {log} 2>&1"
 
 
 rule label:
@@ -45,7 +45,7 @@ rule label:
         "../../envs/sdp.yaml"
     shell:
         "chshml label {input} -o {output} --level {params.level} --solver {params.solver} "
-        "--tol {params.tol} > {log} 2>&1"
+        "--tol {params.tol} --threads {threads} > {log} 2>&1"
 
 
 rule merge:
@@ -64,4 +64,4 @@ rule merge:
         "../../envs/sdp.yaml"
     shell:
         "chshml merge {input.shards} {params.opts} -o {output} --split {params.split} "
-        "--seed {params.seed} --dataset {wildcards.dataset} > {log} 2>&1"
+        "--seed {params.seed} --dataset {wildcards.dataset} --threads {threads} > {log} 2>&1"

@@ -79,7 +79,7 @@ rule train_svm:
     conda:
         "../../envs/ml-cpu.yaml"
     shell:
-        "chshml train svm {input} -o {output.model} {params.opts} > {log} 2>&1"
+        "chshml train svm {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
 
 
 rule train_nn:
@@ -96,7 +96,7 @@ rule train_nn:
     conda:  # the slurm profile gives train_nn a GPU (gres); CHSHML_GPU=1 picks the CUDA env
         "../../envs/ml-gpu.yaml" if os.environ.get("CHSHML_GPU") else "../../envs/ml-cpu.yaml"
     shell:
-        "chshml train nn {input} -o {output.model} {params.opts} > {log} 2>&1"
+        "chshml train nn {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
 
 
 rule evaluate_model:
@@ -117,4 +117,4 @@ rule evaluate_model:
         "../../envs/ml-cpu.yaml"
     shell:
         "chshml evaluate {input.model} --data {input.data} -o {output.json} "
-        "--slices-out {output.slices} --seed {params.seed} {params.opts} > {log} 2>&1"
+        "--slices-out {output.slices} --seed {params.seed} {params.opts} --threads {threads} > {log} 2>&1"

@@ -38,7 +38,7 @@ rule report:
     shell:
         "chshml report --eval-dir results/eval --data-dir results/data {params.volumes} "
         "{params.seesaw} --n-mc {params.n_mc} --seed {params.seed} -o results/report "
-        "--figures-dir results/report/figures > {log} 2>&1"
+        "--figures-dir results/report/figures --threads {threads} > {log} 2>&1"
 
 
 TARGETS.append("results/report/report.md")

@@ -37,8 +37,9 @@ if SEESAW_ENABLED:
             "logs/seesaw/table8_points.log",
         params:
             n=T8["n_points"],
+        threads: 1
         shell:
-            "chshml sample --space full8 --method simplex -n {params.n} --seed {SEED} "
+            "chshml sample --threads {threads} --space full8 --method simplex -n {params.n} --seed {SEED} "
             "--dataset seesaw_table8 -o {output} > {log} 2>&1"
 
     rule seesaw_t8_filter:
@@ -51,10 +52,11 @@ if SEESAW_ENABLED:
             "logs/seesaw/table8_filter.log",
         params:
             level=shlex.quote(str(T8.get("filter_level", "4"))),
+        threads: 1
         shell:
-            "(chshml label {input} -o {output.labelled} --level {params.level} "
+            "(chshml label --threads {threads} {input} -o {output.labelled} --level {params.level} "
             "--solver {SOLVER} --tol {TOL} && "
-            "chshml select {output.labelled} --label 1 -o {output.kept}) > {log} 2>&1"
+            "chshml select --threads {threads} {output.labelled} --label 1 -o {output.kept}) > {log} 2>&1"
 
     rule seesaw_t8_shard_input:
         input:
@@ -63,8 +65,9 @@ if SEESAW_ENABLED:
             temp("results/seesaw/table8/round{r}/input_{k}.h5"),
         params:
             shards=T8_SHARDS,
+        threads: 1
         shell:
-            "chshml select {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
+            "chshml select --threads {threads} {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
 
     rule seesaw_t8_shard:
         input:
@@ -76,8 +79,9 @@ if SEESAW_ENABLED:
         params:
             dim=lambda wc: T8_ROUNDS[int(wc.r) - 1]["dim"],
             seeds=lambda wc: T8_ROUNDS[int(wc.r) - 1]["seeds"],
+        threads: 1
         shell:
-            "{SEESAW_LAUNCHER} chshml seesaw {input} -o {output} --dim {params.dim} "
+            "{SEESAW_LAUNCHER} chshml seesaw --threads {threads} {input} -o {output} --dim {params.dim} "
             "--seeds {params.seeds} {SEESAW_OPTS} > {log} 2>&1"
 
     rule seesaw_t8_round:
@@ -88,16 +92,18 @@ if SEESAW_ENABLED:
             "results/seesaw/table8/round{r}.h5",
         wildcard_constraints:
             r=r"[1-9]\d*",
+        threads: 1
         shell:
-            "chshml concat {input} -o {output}"
+            "chshml concat --threads {threads} {input} -o {output}"
 
     rule seesaw_table8:
         input:
             expand("results/seesaw/table8/round{r}.h5", r=range(1, len(T8_ROUNDS) + 1)),
         output:
             "results/seesaw/table8.json",
+        threads: 1
         shell:
-            "chshml seesaw-summary {input} --kind rounds -o {output}"
+            "chshml seesaw-summary --threads {threads} {input} --kind rounds -o {output}"
 
     rule seesaw_app_boundary:
         output:
@@ -109,12 +115,13 @@ if SEESAW_ENABLED:
         params:
             n=APP["n_directions"],
             level=shlex.quote(str(APP.get("level", "1+AB"))),
+        threads: 1
         shell:
-            "(chshml sample --space full8 --method directions -n {params.n} --seed {SEED} "
+            "(chshml sample --threads {threads} --space full8 --method directions -n {params.n} --seed {SEED} "
             "--dataset seesaw_appendix_a -o {output.directions} && "
-            "chshml label {output.directions} -o {output.gauged} --level {params.level} "
+            "chshml label --threads {threads} {output.directions} -o {output.gauged} --level {params.level} "
             "--solver {SOLVER} --tol {TOL} && "
-            "chshml select {output.gauged} --to-boundary -o {output.boundary}) > {log} 2>&1"
+            "chshml select --threads {threads} {output.gauged} --to-boundary -o {output.boundary}) > {log} 2>&1"
 
     rule seesaw_app_shard_input:
         input:
@@ -123,8 +130,9 @@ if SEESAW_ENABLED:
             temp("results/seesaw/appendix_a/input_{k}.h5"),
         params:
             shards=APP_SHARDS,
+        threads: 1
         shell:
-            "chshml select {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
+            "chshml select --threads {threads} {input} --shard {wildcards.k} --shards {params.shards} -o {output}"
 
     rule seesaw_app_shard:
         input:
@@ -136,8 +144,9 @@ if SEESAW_ENABLED:
         params:
             dim=APP.get("dim", 6),
             seeds=APP.get("seeds", 50),
+        threads: 1
         shell:
-            "{SEESAW_LAUNCHER} chshml seesaw {input} -o {output} --dim {params.dim} "
+            "{SEESAW_LAUNCHER} chshml seesaw --threads {threads} {input} -o {output} --dim {params.dim} "
             "--seeds {params.seeds} {SEESAW_OPTS} > {log} 2>&1"
 
     rule seesaw_appendix_a:
@@ -147,7 +156,8 @@ if SEESAW_ENABLED:
             merged="results/seesaw/appendix_a.h5",
             summary="results/seesaw/appendix_a.json",
             figure="results/seesaw/fig6.png",
+        threads: 1
         shell:
-            "chshml concat {input} -o {output.merged} && "
-            "chshml seesaw-summary {output.merged} --kind appendix-a -o {output.summary} "
+            "chshml concat --threads {threads} {input} -o {output.merged} && "
+            "chshml seesaw-summary --threads {threads} {output.merged} --kind appendix-a -o {output.summary} "
             "--figure {output.figure}"

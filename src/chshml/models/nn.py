@@ -28,6 +28,21 @@ from keras import ops  # noqa: E402
 from chshml.evaluate import balanced_accuracy  # noqa: E402
 from chshml.models.config import from_mapping  # noqa: E402
 from chshml.models.losses import LOSSES, make_loss  # noqa: E402
+from chshml.threads import current as _threads_given  # noqa: E402
+
+
+def _size_tensorflow_pools(n: int) -> None:
+    """TensorFlow's own pools (not BLAS) to ``n`` threads, before its runtime starts."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # the runtime is already up (e.g. a second import in a notebook)
+        pass
+
+
+_size_tensorflow_pools(_threads_given())
 
 PREDICT_BATCH = 65_536
 
