@@ -179,17 +179,24 @@ def test_shards_run_as_concurrent_array_tasks(tmp_path):
 
 
 def test_array_mode_survives_a_jobs_cap(tmp_path):
-    """Plugin issue #473's conditions: many ready shards, `jobs:` 3, arrays of at most 2."""
-    overlay = tmp_path / "many.yaml"
-    overlay.write_text(yaml.safe_dump({"datasets": {
-        "corr4_unbalanced": {"n": 40, "shards": 5}, "volume8_l1": {"n": 16, "shards": 4}}}))
+    """Plugin issue #473's conditions: 4 ready shards, `jobs:` 2, arrays of up to 3 tasks.
+
+    Snakemake hands the plugin 2 of the 4 ready shards; the unpatched plugin holds them back
+    waiting for a full array (2 < 4 ready, 2 < 3) and the run never ends.
+    """
+    overlay = tmp_path / "capped.yaml"
+    overlay.write_text(yaml.safe_dump({"run_datasets": ["corr4_unbalanced"],
+                                       "datasets": {"corr4_unbalanced": {"n": 40,
+                                                                         "shards": 4}}}))
+    target = "results/data/corr4_unbalanced.h5"
     work = tmp_path / "capped"
     work.mkdir()
-    res = snakemake(work, "data", "--configfile", str(REPO / "config/tiny.yaml"), str(overlay),
-                    profile=_test_profile(tmp_path, **{"jobs": 3, "slurm-array-limit": 2}),
-                    configfile=None, env={"CHSHML_SLURM_ACCOUNT": "ci"}, timeout=900)
+    res = snakemake(work, target, "--configfile", str(REPO / "config/tiny.yaml"), str(overlay),
+                    profile=_test_profile(tmp_path, **{"jobs": 2, "slurm-array-limit": 3}),
+                    configfile=None, env={"CHSHML_SLURM_ACCOUNT": "ci"}, timeout=600)
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-4000:]  # a wedged run ends in the timeout instead
-    assert "Submitted array job" in log or "array" in log.lower()
-    for name in TINY_DATASETS:
-        assert (work / f"results/data/{name}.h5").exists(), name
+    assert (work / target).exists()
+    run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
+    tasks = [j for j in _squeue(run_id) if "rule_sample" in j["comment"]]
+    assert len(tasks) == 4 and any("_" in j["id"] for j in tasks), tasks
