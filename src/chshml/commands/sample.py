@@ -11,6 +11,7 @@ from chshml import __version__
 from chshml.errors import InputError
 
 METHODS = ("uniform", "simplex", "balanced", "boundary", "spread", "directions")
+LABELLED = ("balanced", "boundary", "spread")
 DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
 
 
@@ -41,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace) -> None:
     if args.n < 1:
         raise InputError(f"-n must be >= 1, got {args.n}")
-    if args.seed < 0 or args.shard < 0:
-        raise InputError("--seed and --shard must be non-negative")
+    if not (0 <= args.seed < 2**63 and 0 <= args.shard < 2**63):
+        raise InputError(f"--seed and --shard must be in [0, 2^63), got --seed {args.seed} "
+                         f"--shard {args.shard}")
     if args.method in ("balanced", "boundary") and args.n % 2:
         raise InputError(f"-n must be even for --method {args.method}, got {args.n}")
     if not 0 < args.epsilon < 1:
@@ -144,17 +146,19 @@ def run(args: argparse.Namespace) -> int:
     from chshml.commands.label import check_options
     from chshml.geometry import SPACES
     from chshml.seeds import shard_rng
-    from chshml.store import write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
     _check(args)
+    check_output(args.output, suffixes=H5_SUFFIXES)
     dim = SPACES[args.space]
     level = args.level or DEFAULT_LEVEL[args.space]
+    if args.level is not None or args.method in LABELLED:
+        level, _ = check_options(level, args.solver, 1e-6)
     rng = shard_rng(args.seed, args.dataset, args.shard)
     cpu_start = time.process_time()
     if args.method in ("uniform", "simplex", "directions"):
         data = _unlabelled(args, dim, rng)
     else:
-        level, _ = check_options(level, args.solver, 1e-6)
         data = _labelled(args, dim, rng, level)
     attrs = {
         "space": args.space, "method": args.method, "seed": args.seed, "dataset": args.dataset,
