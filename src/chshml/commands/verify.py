@@ -34,7 +34,7 @@ def check_columns(path: str) -> None:
     bad = ~np.isin(label, (-1, 0, 1))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{path}: row {row}: label {label[row]!r} is not -1, 0 or 1")
+        raise InputError(f"{path}: row {row}: label {label[row].item()!r} is not -1, 0 or 1")
 
 
 def run(args: argparse.Namespace) -> int:
