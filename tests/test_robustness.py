@@ -223,10 +223,10 @@ def test_deep_points_are_quantum():
 def test_decide_relative():
     from chshml.npa.labelling import decide
 
-    lam = np.array([1e9, 1 + 1e-3, 0.5, 2.0])
-    width = np.array([1e-4, 1e-4, 1e-7, 1.0])
+    lam = np.array([1e9, 1 + 1e-3, 0.5, 2.0, 1 + 1e-3])
+    width = np.array([1e-4, 1e-4, 1e-7, 1.0, 1e-2])
     lab = decide(lam, width, 1e-6, lam - width / 2, lam + width / 2)
-    assert lab.tolist() == [1, -1, 0, 1]
+    assert lab.tolist() == [1, 1, 0, 1, -1]
 
 
 def test_batched_progress_lines(capsys):
