@@ -251,20 +251,20 @@ def test_recovery_recipe_after_sigkill(tmp_path):
 
     env = {"PYTHONPATH": SRC}
     bindir = str(Path(sys.executable).parent)
-    cmd = [str(Path(bindir) / "snakemake"), "-s", str(TINY.parents[1] / "Snakefile"),
-           "--profile", str(TINY.parents[1] / "profiles" / "local"), "--configfile", str(TINY),
-           "data"]
+    cmd = [str(Path(bindir) / "snakemake"), "data", "-s", str(TINY.parents[1] / "Snakefile"),
+           "--profile", str(TINY.parents[1] / "profiles" / "local"), "--configfile", str(TINY)]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ, **env,
                             "PATH": bindir + os.pathsep + os.environ["PATH"]},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((tmp_path / "results").rglob("*.h5")):
+    while (time.monotonic() < deadline and proc.poll() is None
+           and not list((tmp_path / "results").rglob("*.h5"))):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list((tmp_path / ".snakemake" / "locks").glob("*")), "expected a stale lock"
-    res = snakemake(tmp_path, "--unlock", env=env)
+    res = snakemake(tmp_path, "--unlock", env=env)  # the README's recipe, literally
     assert res.returncode == 0, res.stderr[-2000:]
     res = snakemake(tmp_path, "data", env=env, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
