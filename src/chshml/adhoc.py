@@ -134,7 +134,7 @@ def _concatenate(label_paths: list[Path], out_path: str | os.PathLike, extra: di
         "n_shards": len(label_paths), **extra})
     for key in ("shard", "host", "slurm_job_id", "slurm_array_task_id", "points_sha256"):
         attrs.pop(key, None)
-    write_h5(out_path, merged, attrs)
+    write_h5(out_path, merged, attrs, inputs=[extra.get("input")])
     return n_total
 
 

@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"chshml {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file system failure (disk full, permissions): not a bug
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"chshml {args.command}: error:{where}: {err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -255,8 +255,13 @@ def tlm_dataset(n: int, rng: np.random.Generator, kind: str = "uniform",
     if kind == "uniform":
         points = rng.uniform(-1, 1, (n, CORR_DIM))
     elif kind == "offset":
-        u = rng.normal(size=((n + 1) // 2, CORR_DIM))
+        # directions whose outer point (1 + eps) p_b leaves the cube are dropped: it is no
+        # behaviour (as in `chshml sample --method boundary`)
+        u = rng.normal(size=(4 * n + 8, CORR_DIM))
         pb = tlm_gauge(u)[:, None] * u
+        pb = pb[np.max(np.abs((1 + eps) * pb), axis=1) <= 1][:(n + 1) // 2]
+        if len(pb) < (n + 1) // 2:
+            raise ValueError(f"eps {eps}: too few boundary points with (1 + eps) p_b in NS")
         points = np.concatenate([(1 - eps) * pb, (1 + eps) * pb])[:n]
     else:
         raise ValueError(f"kind must be 'uniform' or 'offset', got {kind!r}")

@@ -243,7 +243,7 @@ def merge_shards(shard_paths: Sequence[str | os.PathLike], out_path: str | os.Pa
     attrs.update({f"versions.{k}": v for k, v in package_versions().items()})
     for key, value in (extra_attrs or {}).items():
         attrs[key] = value
-    write_h5(out_path, merged, attrs)
+    write_h5(out_path, merged, attrs, inputs=[*paths, *(sample_paths or [])])
     return {"dataset": dataset, "n_points": n_total, "n_shards": len(paths),
             "cpu_seconds": cpu_total, **{f"n_{k}": len(merged[f"idx_{k}"]) for k in SPLIT_NAMES}}
 

@@ -21,18 +21,20 @@ class Progress:
         self.start = time.monotonic()
         self._last = self.start
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, note: str = "") -> None:
+        """Count ``n`` more done; print (with ``note`` appended) if due."""
         self.done += n
         now = time.monotonic()
         if self.enabled and (now - self._last >= self.every or self.done >= self.total):
             self._last = now
-            self._print(now)
+            self._print(now, note)
 
-    def _print(self, now: float) -> None:
+    def _print(self, now: float, note: str = "") -> None:
         elapsed = max(now - self.start, 1e-9)
         rate = self.done / elapsed
         remaining = (self.total - self.done) / rate if rate > 0 else float("inf")
         pct = 100.0 * self.done / self.total if self.total else 100.0
         print(f"[chshml] {self.what}: {self.done}/{self.total} ({pct:.0f}%), "
-              f"{rate:.1f}/s, elapsed {elapsed:.0f}s, ETA {remaining:.0f}s",
+              f"{rate:.1f}/s, elapsed {elapsed:.0f}s, ETA {remaining:.0f}s"
+              + (f", {note}" if note else ""),
               file=self.stream, flush=True)

@@ -7,9 +7,12 @@ place, so a job killed mid-write never leaves a half-written result behind.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,32 +21,144 @@ import numpy as np
 from chshml.errors import InputError
 from chshml.geometry import ns_violation
 
+#: Suffixes of HDF5 outputs.
+H5_SUFFIXES = (".h5", ".hdf5")
+
 #: Slack allowed on NS positivity when validating input (points on a facet are valid).
 NS_INPUT_TOL = 1e-9
 
 
+#: Start of this process: temporary files of a target older than this are stale.
+_PROCESS_START = time.time()
+
+
+def _umask() -> int:
+    """The process umask (read without changing it for longer than one call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _kind(st: os.stat_result) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(st.st_mode):
+            return name
+    return "not a regular file"
+
+
+def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (),
+                 option: str = "-o", suffixes: tuple[str, ...] | None = None) -> Path:
+    """Refuse an unusable output path before any work; return the path writes go to.
+
+    Refused with one line naming ``option``: a path equal to one of ``inputs`` (same file
+    after resolving symlinks), a directory or other non-regular file (device, FIFO: results
+    are never written into special files), and a folder that cannot be created or written.
+    A symlink is followed: the result replaces the file it points to, the link stays.
+    With ``suffixes``, a name that says another format is refused too (last, so that an
+    output naming an input is reported as such).
+    """
+    raw = Path(path)
+    if str(path) == "" or raw.name in ("", ".", ".."):
+        raise InputError(f"{option} {path}: not a file name")
+    target = Path(os.path.realpath(raw))
+    for src in inputs:
+        if src is None:
+            continue
+        same = os.path.realpath(src) == str(target)
+        if not same and target.exists() and Path(src).exists():
+            try:
+                same = os.path.samefile(src, target)
+            except OSError:
+                same = False
+        if same:
+            raise InputError(f"{option} {path} is the input {src}: refusing to overwrite an "
+                             "input; choose another output file")
+    if target.exists():
+        st = os.stat(target)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{option} {path}: is {_kind(st)}, not a regular file; "
+                             "give a file path")
+    folder = target.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"{option} {path}: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{option} {path}: folder {folder} is not writable")
+    if suffixes is not None:
+        check_suffix(path, suffixes, option)
+    return target
+
+
+def check_suffix(path: str | os.PathLike, suffixes: tuple[str, ...], option: str = "-o",
+                 what: str = "HDF5") -> None:
+    """Refuse an output whose suffix says another format than the one written."""
+    if Path(path).suffix.lower() not in suffixes:
+        raise InputError(f"{option} {path}: writes {what}; use a name ending in "
+                         f"{' or '.join(suffixes)}")
+
+
+def clean_stale_temps(target: Path) -> int:
+    """Remove temporary files of ``target`` left by killed earlier processes; return count."""
+    removed = 0
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < _PROCESS_START:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def atomic_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (),
+                option: str = "-o", keep_suffix: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``'s real target; rename it there on success.
+
+    The one writer of result files: the output is checked (:func:`check_output`: never an
+    input, never a special file, a symlink's target is written), the temporary file
+    ``.NAME.XXXXXXXX.tmp`` gets the mode a new file would get under the umask, and stale
+    temporary files of the same target left by killed runs are removed. With
+    ``keep_suffix`` the temporary name ends in the target's suffix too (``.tmp.png``), for
+    writers that choose the format by suffix (matplotlib, Keras).
+    """
+    target = check_output(path, inputs, option)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target)
+        suffix = ".tmp" + (target.suffix if keep_suffix else "")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
+    except OSError as err:
+        raise InputError(f"{option} {path}: cannot write: {err.strerror or err}") from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
+def write_text(path: str | os.PathLike, text: str, inputs: Iterable[str | os.PathLike | None] = (),
+               option: str = "-o") -> None:
+    """Write ``text`` atomically through :func:`atomic_path`."""
+    with atomic_path(path, inputs, option) as tmp:
+        tmp.write_text(text)
+
+
 def write_h5(path: str | os.PathLike, datasets: Mapping[str, Any],
-             attrs: Mapping[str, Any] | None = None) -> None:
-    """Write ``datasets`` (name -> array; str arrays become UTF-8 strings) atomically."""
+             attrs: Mapping[str, Any] | None = None,
+             inputs: Iterable[str | os.PathLike | None] = (), option: str = "-o") -> None:
+    """Write ``datasets`` (name -> array; str arrays become UTF-8 strings) atomically;
+    ``inputs`` are files the output must not replace (see :func:`check_output`)."""
     import h5py
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path, inputs, option) as tmp, h5py.File(tmp, "w") as f:
         for name, data in datasets.items():
             arr = np.asarray(data)
             if arr.dtype.kind in ("U", "O"):
@@ -111,8 +226,8 @@ def load_points(path: str | os.PathLike, check_ns: bool = True,
             raise InputError(f"{path}: unknown input format {suffix!r} (use .h5, .npy or .csv)")
     except InputError:
         raise
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: cannot read: {err}") from err
+    except (OSError, ValueError, EOFError) as err:
+        raise InputError(f"{path}: cannot read: {err or type(err).__name__}") from None
     return validate_points(points, str(path), check_ns=check_ns, allow_empty=allow_empty)
 
 

@@ -21,7 +21,7 @@ TARGETS = []
 def _schema_errors(cfg: dict, schema: dict) -> list[str]:
     """Every schema violation as one line that names the offending key."""
     lines = []
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))):
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
@@ -36,10 +36,36 @@ def _schema_errors(cfg: dict, schema: dict) -> list[str]:
     return lines
 
 
+def _coerce(value, sub: dict, root: dict):
+    """Values of nested ``--config`` overrides arrive as text (Snakemake reads them with
+    YAML's BaseLoader): read such text as YAML where the schema wants no string."""
+    while "$ref" in sub:
+        sub = root["definitions"][sub["$ref"].rsplit("/", 1)[1]]
+    if isinstance(value, dict):
+        props = sub.get("properties", {})
+        extra = sub.get("additionalProperties")
+        for key, item in value.items():
+            child = props.get(key, extra if isinstance(extra, dict) else None)
+            if child is not None:
+                value[key] = _coerce(item, child, root)
+        return value
+    if isinstance(value, list) and isinstance(sub.get("items"), dict):
+        return [_coerce(v, sub["items"], root) for v in value]
+    types = sub.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if isinstance(value, str) and types and "string" not in types:
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
 def check_config(cfg: dict) -> None:
     """Validate ``cfg`` against the schema and the cross-field rules; stop naming the key."""
     with open(CONFIG_SCHEMA) as f:
         schema = yaml.safe_load(f)
+    _coerce(cfg, schema, schema)
     lines = _schema_errors(cfg, schema)
     if not lines:
         validate(cfg, CONFIG_SCHEMA)  # Snakemake's validator; fills in schema defaults
@@ -98,6 +124,44 @@ def _semantic_errors(cfg: dict) -> list[str]:
             lines.append(f"'{key}.n': method {method} needs an even n, got {ds['n']}")
         if ds["shards"] > max(1, ds["n"] // (2 if method in EVEN_METHODS else 1)):
             lines.append(f"'{key}.shards': {ds['shards']} shards for {ds['n']} points")
+    return lines + _stage_errors(cfg)
+
+
+def _labelled(ds_all: dict, name: str) -> bool:
+    ds = ds_all[name]
+    if "points_from" in ds:
+        return ds.get("label", True) is not False
+    return ds.get("label", ds.get("method") in LABEL_BY_DEFAULT) or \
+        ds.get("method") in LABELLED_BY_SAMPLER
+
+
+def _stage_errors(cfg: dict) -> list[str]:
+    """Dataset names used by the models, evaluate and report stages: they must exist and be
+    labelled (a model or an accuracy needs labels)."""
+    datasets = cfg["datasets"]
+    lines = []
+
+    def need(where: str, name) -> None:
+        if name is None:
+            return
+        if name not in datasets:
+            lines.append(f"'{where}': unknown dataset '{name}'")
+        elif not _labelled(datasets, name):
+            lines.append(f"'{where}': dataset '{name}' is not labelled")
+
+    models = cfg.get("models") or {}
+    for kind in ("svm", "nn"):
+        for name in (models.get(kind) or {}).get("datasets", []):
+            need(f"models.{kind}.datasets", name)
+    ev = models.get("evaluate") or {}
+    for space, name in (ev.get("uniform_test") or {}).items():
+        need(f"models.evaluate.uniform_test.{space}", name)
+    for group in ("spread", "slices"):
+        for space, sets in (ev.get(group) or {}).items():
+            for key, name in (sets or {}).items():
+                need(f"models.evaluate.{group}.{space}.{key}", name)
+    for name in (cfg.get("report") or {}).get("volumes", []):
+        need("report.volumes", name)
     return lines
 
 

@@ -50,8 +50,9 @@ def concat_files(paths: list[str]) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
+    check_output(args.output, args.inputs, suffixes=H5_SUFFIXES)
     data, attrs = concat_files(args.inputs)
-    write_h5(args.output, data, attrs)
+    write_h5(args.output, data, attrs, inputs=args.inputs)
     return 0

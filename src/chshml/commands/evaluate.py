@@ -60,11 +60,27 @@ def _labelled(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
 def run(args: argparse.Namespace) -> int:
     from chshml import evaluate as ev
     from chshml.geometry import CORR_DIM, SLICES
-    from chshml.models.io import load_model
+    from chshml.models.io import load_model, model_meta_path
     from chshml.models.training import load_dataset, package_versions
     from chshml.seeds import shard_rng
-    from chshml.store import atomic_path, write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5, write_text
 
+    inputs = [args.model, model_meta_path(args.model), args.data, args.uniform_test,
+              *_pairs(args.spread, "spread").values(), *_pairs(args.slice, "slice").values()]
+    check_output(args.output, inputs, suffixes=(".json",))
+    if args.slices_out:
+        check_output(args.slices_out, [*inputs, args.output], "--slices-out",
+                     suffixes=H5_SUFFIXES)
+    for opt in ("n_slice", "n_spread", "n_uniform", "curve_points"):
+        if getattr(args, opt) < 1:
+            raise InputError(f"--{opt.replace('_', '-')} must be >= 1, got {getattr(args, opt)}")
+    if not 0 <= args.seed < 2**63:
+        raise InputError(f"--seed must be in [0, 2^63), got {args.seed}")
+    for key in _pairs(args.spread, "spread"):
+        try:
+            float(key)
+        except ValueError:
+            raise InputError(f"--spread {key}=...: SIGMA must be a number") from None
     t0 = time.perf_counter()
     clf = load_model(args.model)
     ds = load_dataset(args.data)
@@ -146,13 +162,13 @@ def run(args: argparse.Namespace) -> int:
         for r in slice_results:
             blobs.update({f"{r.name}/xy": r.xy, f"{r.name}/truth": r.truth,
                           f"{r.name}/pred": r.pred})
-        write_h5(args.slices_out, blobs, {"model": name, "space": clf.space})
+        write_h5(args.slices_out, blobs, {"model": name, "space": clf.space}, inputs=inputs,
+                 option="--slices-out")
     out["notes"] = notes
     out["package_versions"] = package_versions()
     out["timings"] = {"evaluate_seconds": time.perf_counter() - t0}
     text = ev_json(out)
-    with atomic_path(args.output) as tmp:
-        tmp.write_text(text)
+    write_text(args.output, text, inputs)
     print(f"chshml evaluate: {name}: test {out['test']['acc']:.4f} -> {args.output}",
           file=sys.stderr)
     return 0

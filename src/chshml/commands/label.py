@@ -49,7 +49,8 @@ def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
 
 
 def label_file(points: np.ndarray, output: str, level: str, solver: str, tol: float,
-               progress: bool = True, attrs: dict | None = None) -> None:
+               progress: bool = True, attrs: dict | None = None,
+               inputs: tuple = ()) -> None:
     """Label ``points`` and write the result file atomically."""
     from chshml.geometry import space_of_dim
     from chshml.npa import label_points
@@ -71,15 +72,16 @@ def label_file(points: np.ndarray, output: str, level: str, solver: str, tol: fl
     }
     meta.update(getattr(res, "attrs", {}) or {})  # certificate map of the batched engine
     meta.update(attrs or {})
-    write_h5(output, datasets, meta)
+    write_h5(output, datasets, meta, inputs=inputs)
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import load_points
+    from chshml.store import H5_SUFFIXES, check_output, load_points
 
     level, _ = check_options(args.level, args.solver, args.tol)
     if args.shards < 1:
         raise InputError(f"--shards must be >= 1, got {args.shards}")
+    check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     points = load_points(args.input)
     if args.executor == "slurm" or args.shards > 1:
         from chshml.adhoc import label_sharded
@@ -87,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         label_sharded(args.input, args.output, level, args.solver, args.tol, args.executor,
                       args.shards, args.partition, args.account)
         return 0
-    label_file(points, args.output, level, args.solver, args.tol, progress=not args.quiet)
+    label_file(points, args.output, level, args.solver, args.tol, progress=not args.quiet,
+               inputs=(args.input,))
     return 0

@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Merge and print a one-line summary."""
     from chshml.merge import merge_shards
+    from chshml.store import H5_SUFFIXES, check_output
 
+    check_output(args.output, [*args.shards, *(args.samples or [])], suffixes=H5_SUFFIXES)
     if args.seed < 0:
         raise InputError("--seed must be non-negative")
     summary = merge_shards(args.shards, args.output, split=_split(args.split), seed=args.seed,

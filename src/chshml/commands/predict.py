@@ -24,9 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.geometry import is_local, to_full
-    from chshml.models.io import load_model
-    from chshml.store import load_points, write_h5
+    from chshml.models.io import load_model, model_meta_path
+    from chshml.store import H5_SUFFIXES, check_output, load_points, write_h5
 
+    inputs = (args.input, args.model, model_meta_path(args.model))
+    check_output(args.output, inputs, suffixes=H5_SUFFIXES)
     points = load_points(args.input)
     clf = load_model(args.model)
     label = clf.predict(points)
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     write_h5(args.output, {"points": points, "label": label.astype(np.int8), "local": local},
              {"model": str(args.model), "model_kind": clf.meta.get("kind", "?"),
               "model_space": clf.space, "model_dataset": clf.meta.get("dataset", "?"),
-              "input": str(args.input)})
+              "input": str(args.input)}, inputs=inputs)
     print(f"chshml predict: {len(points)} points, {int(label.sum())} quantum -> {args.output}",
           file=sys.stderr)
     return 0

@@ -25,7 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chshml.errors import InputError
     from chshml.report.build import build_report
+
+    for opt, folder in (("-o", args.output), ("--figures-dir", args.figures_dir)):
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            raise InputError(f"{opt} {folder}: not a directory (the report writes a folder)")
+    if args.n_mc < 1:
+        raise InputError(f"--n-mc must be >= 1, got {args.n_mc}")
+    if not 0 <= args.seed < 2**63:
+        raise InputError(f"--seed must be in [0, 2^63), got {args.seed}")
 
     path = build_report(Path(args.eval_dir), Path(args.data_dir), Path(args.output),
                         [Path(v) for v in args.volume], Path(args.seesaw) if args.seesaw

@@ -11,6 +11,11 @@ from chshml import __version__
 from chshml.errors import InputError
 
 METHODS = ("uniform", "simplex", "balanced", "boundary", "spread", "directions")
+LABELLED = ("balanced", "boundary", "spread")
+#: Largest offset for boundary pairs: sqrt(2) - 1 (see ``_check``).
+MAX_EPSILON = float(np.sqrt(2.0) - 1.0)
+#: Rounds of the spread sampler before it gives up (each keeps ~all its draws).
+MAX_SPREAD_ROUNDS = 50
 DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
 
 
@@ -35,18 +40,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sampler", choices=("exact", "hit-and-run"), default="exact",
                    help="uniform/simplex: exact sampler or hit-and-run")
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
 
 
 def _check(args: argparse.Namespace) -> None:
     if args.n < 1:
         raise InputError(f"-n must be >= 1, got {args.n}")
-    if args.seed < 0 or args.shard < 0:
-        raise InputError("--seed and --shard must be non-negative")
+    if not (0 <= args.seed < 2**63 and 0 <= args.shard < 2**63):
+        raise InputError(f"--seed and --shard must be in [0, 2^63), got --seed {args.seed} "
+                         f"--shard {args.shard}")
     if args.method in ("balanced", "boundary") and args.n % 2:
         raise InputError(f"-n must be even for --method {args.method}, got {args.n}")
-    if not 0 < args.epsilon < 1:
-        raise InputError(f"--epsilon must be in (0, 1), got {args.epsilon}")
+    if not 0 < args.epsilon < MAX_EPSILON:
+        raise InputError(f"--epsilon must be in (0, {MAX_EPSILON:.4f}), got {args.epsilon}: "
+                         "(1 + epsilon) p_b must stay in NS, and NS lies within sqrt(2) Q "
+                         "(every NS point over sqrt(2) mixes a local point and a Tsirelson "
+                         "point), so 1 + epsilon < sqrt(2) is necessary")
     if not 0 < args.sigma < 0.5:
         raise InputError(f"--sigma must be in (0, 0.5), got {args.sigma}")
 
@@ -97,10 +107,14 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
 
     from chshml.geometry import ns_violation
     from chshml.npa import label_points
+    from chshml.npa.labelling import certificate_attrs
+    from chshml.npa.words import moment_map
     from chshml.sampling import labelled, polytope
 
     label_fn = partial(label_points, level=level, solver=args.solver)
     canonical = dim == 8
+    progress = not args.quiet
+    cert_attrs = certificate_attrs(moment_map(level))
     if args.method == "balanced":
         if canonical:
             def draw(k: int) -> np.ndarray:
@@ -108,20 +122,29 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
         else:
             def draw(k: int) -> np.ndarray:
                 return polytope.uniform_cube(k, dim, rng)
-        s = labelled.balanced(args.n, draw, label_fn)
-        return {"points": s.points, "label": s.label, "lam": s.lam, "_attrs": s.counts}
+        s = labelled.balanced(args.n, draw, label_fn, progress=progress)
+        columns = s.counts.pop("columns")
+        s.counts.pop("label_attrs", None)
+        return {"points": s.points, **columns, "_attrs": {**s.counts, **cert_attrs}}
     if args.method == "boundary":
         pb, counts = labelled.boundary_points(args.n // 2, dim, rng, label_fn, canonical,
-                                               headroom=args.epsilon)
+                                               headroom=args.epsilon, progress=progress)
         s = labelled.offset_pairs(pb, args.epsilon)
         counts.update(s.counts)
-        return {"points": s.points, "label": s.label, "lam": s.lam, "boundary": pb,
-                "_attrs": counts}
+        columns, extra = labelled.relabel(s.points, label_fn, s.label)
+        counts.update({k: v for k, v in extra.items() if not k.startswith("certificate_")})
+        return {"points": s.points, **columns, "boundary": pb,
+                "_attrs": {**counts, **cert_attrs}}
     # spread: a shifted point that leaves NS is no behaviour; such draws are rejected and
     # replaced (conditioning the set on staying inside NS), and counted.
-    points, labels, lams, bounds = [], [], [], []
+    from chshml.progress import Progress
+
+    points, labels, bounds = [], [], []
     have, counts = 0, {"dropped_outside_ns": 0}
-    while have < args.n:
+    meter = Progress(args.n, "spread points", enabled=progress)
+    for _ in range(MAX_SPREAD_ROUNDS):
+        if have >= args.n:
+            break
         want = args.n - have
         pb, extra = labelled.surface_uniform_boundary(
             want + want // 5 + 4, dim, rng, label_fn, level, canonical, solver=args.solver)
@@ -132,29 +155,37 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
         counts["dropped_outside_ns"] += int(len(pb) - np.sum(ns_violation(s.points) <= 0))
         points.append(s.points[inside])
         labels.append(s.label[inside])
-        lams.append(s.lam[inside])
         bounds.append(pb[inside])
         have += len(inside)
+        meter.update(len(inside), f"{counts['dropped_outside_ns']} dropped outside NS")
+    else:
+        raise InputError(f"--sigma {args.sigma:g}: only {have} of {args.n} spread points stayed "
+                         f"inside NS after {MAX_SPREAD_ROUNDS} rounds; use a smaller --sigma")
     counts["sigma"] = args.sigma
-    return {"points": np.concatenate(points), "label": np.concatenate(labels),
-            "lam": np.concatenate(lams), "boundary": np.concatenate(bounds), "_attrs": counts}
+    pts = np.concatenate(points)
+    columns, extra = labelled.relabel(pts, label_fn, np.concatenate(labels))
+    counts.update({k: v for k, v in extra.items() if not k.startswith("certificate_")})
+    return {"points": pts, **columns, "boundary": np.concatenate(bounds),
+            "_attrs": {**counts, **cert_attrs}}
 
 
 def run(args: argparse.Namespace) -> int:
     from chshml.commands.label import check_options
     from chshml.geometry import SPACES
     from chshml.seeds import shard_rng
-    from chshml.store import write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
     _check(args)
+    check_output(args.output, suffixes=H5_SUFFIXES)
     dim = SPACES[args.space]
     level = args.level or DEFAULT_LEVEL[args.space]
+    if args.level is not None or args.method in LABELLED:
+        level, _ = check_options(level, args.solver, 1e-6)
     rng = shard_rng(args.seed, args.dataset, args.shard)
     cpu_start = time.process_time()
     if args.method in ("uniform", "simplex", "directions"):
         data = _unlabelled(args, dim, rng)
     else:
-        level, _ = check_options(level, args.solver, 1e-6)
         data = _labelled(args, dim, rng, level)
     attrs = {
         "space": args.space, "method": args.method, "seed": args.seed, "dataset": args.dataset,

@@ -57,8 +57,9 @@ def _load(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.seesaw.driver import SeesawConfig, progress_dir, run_points
-    from chshml.store import write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
+    check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     cfg = SeesawConfig(dim=args.dim, seeds=args.seeds, engine=args.engine,
                        threshold=args.threshold, first_seed=args.first_seed,
                        base_seed=args.base_seed, max_iter=args.max_iter,
@@ -87,5 +88,5 @@ def run(args: argparse.Namespace) -> int:
              "n_points": len(points), "n_processed": int(res.processed.sum()),
              "n_certified": int(certified.sum()), "n_certified_now": int(res.certified.sum()),
              "matrices": "real symmetric; state index i*d + j (Alice i, Bob j)"}
-    write_h5(args.output, datasets, attrs)
+    write_h5(args.output, datasets, attrs, inputs=(args.input,))
     return 0

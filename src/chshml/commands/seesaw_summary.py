@@ -19,8 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.seesaw import summary
-    from chshml.store import read_h5, read_input_h5
+    from chshml.store import check_output, read_h5, read_input_h5
 
+    check_output(args.output, args.inputs)
+    if args.figure:
+        check_output(args.figure, [*args.inputs, args.output], "--figure")
     for path in args.inputs:
         read_input_h5(path, "see-saw file")
     if args.kind == "rounds":

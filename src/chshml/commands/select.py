@@ -45,8 +45,9 @@ def select_rows(data: dict[str, np.ndarray], label: int | None, uncertified: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import read_input_h5, write_h5
+    from chshml.store import H5_SUFFIXES, check_output, read_input_h5, write_h5
 
+    check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     if args.shards < 1 or not 0 <= args.shard < args.shards:
         raise InputError(f"--shard must be in [0, --shards), got {args.shard} of {args.shards}")
     data, attrs = read_input_h5(args.input, "input")
@@ -65,5 +66,5 @@ def run(args: argparse.Namespace) -> int:
                              "finite lam")
         out["points"] = lam[:, None] * out["points"]
     attrs = dict(attrs, selected_from=str(args.input), shard=args.shard, shards=args.shards)
-    write_h5(args.output, out, attrs)
+    write_h5(args.output, out, attrs, inputs=(args.input,))
     return 0

@@ -42,12 +42,15 @@ def run(args: argparse.Namespace) -> int:
     from chshml.geometry import SLICES, ns_violation, space_of_dim
     from chshml.merge import shard_sizes
     from chshml.seeds import shard_rng
-    from chshml.store import write_h5
+    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
+    check_output(args.output, suffixes=H5_SUFFIXES)
     t0 = time.process_time()
     sl = SLICES[args.slice]
-    if args.seed < 0 or args.shard < 0:
-        raise InputError("--seed and --shard must be non-negative")
+    if not (0 <= args.seed < 2**63 and 0 <= args.shard < 2**63):
+        raise InputError("--seed and --shard must be in [0, 2^63)")
+    if args.shards < 1:
+        raise InputError(f"--shards must be >= 1, got {args.shards}")
     if args.mode == "grid" and not 0 <= args.shard < args.shards:
         raise InputError("grid mode needs 0 <= --shard < --shards")
     if args.mode == "uniform":

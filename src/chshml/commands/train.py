@@ -59,11 +59,15 @@ def read_config(path: str | None, kind: str, overrides: list[str]) -> dict[str, 
 
 
 def run(args: argparse.Namespace) -> int:
+    from chshml.models.config import check_settings
     from chshml.models.training import train_model
 
     cfg = read_config(args.config, args.kind, args.set)
+    errors = check_settings(args.kind, cfg)
+    if errors:
+        raise InputError(errors[0])
     try:
-        meta = train_model(args.kind, args.data, args.output, cfg)
+        meta = train_model(args.kind, args.data, args.output, cfg, inputs=(args.config,))
     except ValueError as err:
         raise InputError(str(err)) from err
     chosen = ", ".join(f"{k}={v}" for k, v in meta["chosen"].items())

@@ -56,20 +56,56 @@ def model_meta_path(path: str | Path) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def write_meta(path: str | Path, meta: dict) -> None:
-    """Write the metadata JSON of model ``path`` atomically."""
-    from chshml.store import atomic_path
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    import hashlib
 
-    text = json.dumps(meta, indent=2, sort_keys=False,
-                      default=lambda o: o.item() if hasattr(o, "item") else str(o))
-    with atomic_path(model_meta_path(path)) as tmp:
-        tmp.write_text(text + "\n")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_with_meta(path: str | Path, meta: dict, dump: Callable[[Path], None],
+                   inputs: tuple = ()) -> None:
+    """Save a model and its metadata JSON as one unit.
+
+    The model goes to a temporary file first; the JSON (with the model's SHA-256 as
+    ``model_sha256``) is renamed into place next, the model last. A kill at any point leaves
+    either the old pair or a JSON whose hash does not match the model, which
+    :func:`load_model` refuses; it never leaves a pair that looks valid and is not.
+    """
+    from chshml.store import atomic_path, check_output
+
+    meta_path = model_meta_path(path)
+    check_output(meta_path, inputs, "-o (metadata JSON)")
+    with atomic_path(path, inputs, keep_suffix=True) as tmp:
+        dump(tmp)
+        meta = dict(meta, model_sha256=file_sha256(tmp), model_file=Path(path).name)
+        text = json.dumps(meta, indent=2, sort_keys=False,
+                          default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        with atomic_path(meta_path, inputs, "-o (metadata JSON)") as tmp_meta:
+            tmp_meta.write_text(text + "\n")
 
 
 def read_meta(path: str | Path) -> dict:
-    """The metadata of model ``path`` ({} if the JSON is missing)."""
+    """The metadata of model ``path``; a missing, unreadable or stale JSON is an InputError."""
     p = model_meta_path(path)
-    return json.loads(p.read_text()) if p.is_file() else {}
+    if not p.is_file():
+        raise InputError(f"{path}: its metadata {p} is missing (chshml train writes both; "
+                         "retrain or restore the JSON)")
+    try:
+        meta = json.loads(p.read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"{p}: cannot read the model metadata ({err})") from None
+    if not isinstance(meta, dict) or meta.get("space") not in ("corr4", "full8"):
+        raise InputError(f"{p}: not the metadata of a chshml model (no space corr4/full8)")
+    want = meta.get("model_sha256")
+    if want is not None and file_sha256(path) != want:
+        raise InputError(f"{path} does not match its metadata {p} (interrupted save?); "
+                         "retrain the model")
+    return meta
 
 
 class Classifier:
@@ -84,7 +120,7 @@ class Classifier:
 
     @property
     def space(self) -> str:
-        return self.meta.get("space", "corr4" if self.meta.get("dim") == CORR_DIM else "full8")
+        return str(self.meta["space"])
 
     @property
     def dim(self) -> int:
@@ -105,6 +141,8 @@ class Classifier:
         (:func:`fundamental_domain`), so relabelled images of a point get one answer.
         """
         points = np.asarray(points, dtype=float)
+        if points.ndim != 2 or points.shape[1] not in (CORR_DIM, FULL_DIM):
+            raise InputError(f"points must be n x 4 or n x 8, got shape {points.shape}")
         if self.dim == CORR_DIM:
             if points.shape[1] == FULL_DIM:
                 if np.any(points[:, :4] != 0):
@@ -131,12 +169,19 @@ def load_model(path: str | Path) -> Classifier:
     if kind is None:
         raise InputError(f"{path}: unknown model type (expected {sorted(MODEL_SUFFIXES)})")
     meta = read_meta(path)
-    if kind == "svm":
-        from chshml.models.svm import load_svm, predict_svm
+    try:
+        if kind == "svm":
+            from chshml.models.svm import load_svm, predict_svm
 
-        model = load_svm(path)
-        return Classifier(lambda x: predict_svm(model, x), meta, model, path)
-    from chshml.models.nn import load_nn, predict_nn
+            model = load_svm(path)
+            if not hasattr(model, "predict"):
+                raise TypeError(f"holds a {type(model).__name__}, not a classifier")
+            return Classifier(lambda x: predict_svm(model, x), meta, model, path)
+        from chshml.models.nn import load_nn, predict_nn
 
-    model = load_nn(path)
+        model = load_nn(path)
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure to deserialise user input
+        raise InputError(f"{path}: cannot load the model ({type(err).__name__}: {err})") from None
     return Classifier(lambda x: predict_nn(model, x), meta, model, path)

@@ -183,17 +183,12 @@ def predict_nn(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return (quantum_probability(model, x) > 0.5).astype(np.int8)
 
 
-def save_nn(model: keras.Model, meta: dict, path: str | Path) -> None:
-    """Save as ``.keras`` (atomic rename) and the metadata JSON beside it."""
-    from chshml.models.io import write_meta
-    from chshml.store import atomic_path
+def save_nn(model: keras.Model, meta: dict, path: str | Path, inputs: tuple = ()) -> None:
+    """Save as ``.keras`` and the metadata JSON beside it, as one unit
+    (:func:`chshml.models.io.save_with_meta`)."""
+    from chshml.models.io import save_with_meta
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        keras_tmp = tmp.with_suffix(".keras")
-        model.save(keras_tmp)
-        os.replace(keras_tmp, tmp)
-    write_meta(path, meta)
+    save_with_meta(path, meta, lambda tmp: model.save(tmp), inputs)
 
 
 def load_nn(path: str | Path) -> keras.Model:

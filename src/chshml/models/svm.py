@@ -93,16 +93,14 @@ def predict_svm(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(np.asarray(x, dtype=float))).astype(np.int8)
 
 
-def save_svm(model: Any, meta: dict, path: str | Path) -> None:
-    """Save with joblib (atomic rename) and the metadata JSON beside it."""
+def save_svm(model: Any, meta: dict, path: str | Path, inputs: tuple = ()) -> None:
+    """Save with joblib and the metadata JSON beside it, as one unit
+    (:func:`chshml.models.io.save_with_meta`)."""
     import joblib
 
-    from chshml.models.io import write_meta
-    from chshml.store import atomic_path
+    from chshml.models.io import save_with_meta
 
-    with atomic_path(path) as tmp:
-        joblib.dump(model, tmp)
-    write_meta(path, meta)
+    save_with_meta(path, meta, lambda tmp: joblib.dump(model, tmp), inputs)
 
 
 def load_svm(path: str | Path) -> Any:

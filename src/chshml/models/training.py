@@ -76,7 +76,7 @@ def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
     for key in ("points", "label"):
         if key not in data:
             raise InputError(f"{path}: no dataset {key!r} (found {sorted(data)})")
-    points = validate_points(data["points"], str(path), check_ns=False)
+    points = validate_points(data["points"], str(path), check_ns=True)
     label = np.asarray(data["label"]).astype(np.int8).ravel()
     if len(label) != len(points):
         raise InputError(f"{path}: {len(label)} labels for {len(points)} points")
@@ -108,8 +108,21 @@ def model_domain(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
 
 
 def train_model(kind: str, data_path: str | Path, out: str | Path,
-                config: dict | None = None) -> dict:
-    """Train an ``svm`` or ``nn`` on a dataset file and save it; returns the metadata."""
+                config: dict | None = None, inputs: tuple = ()) -> dict:
+    """Train an ``svm`` or ``nn`` on a dataset file and save it; returns the metadata.
+    ``inputs`` (besides ``data_path``) are files the model and its JSON must not replace."""
+    from chshml.models.io import model_meta_path
+    from chshml.store import check_output
+
+    want = {"svm": ".joblib", "nn": ".keras"}.get(kind)
+    if want is None:
+        raise InputError(f"unknown model kind {kind!r} (svm or nn)")
+    if Path(out).suffix != want:
+        raise InputError(f"-o {out}: {'an SVM' if kind == 'svm' else 'a network'} is saved "
+                         f"as {want}")
+    inputs = (data_path, *inputs)
+    check_output(out, inputs)
+    check_output(model_meta_path(out), inputs, "-o (metadata JSON)")
     ds = load_dataset(data_path)
     x_tr, y_tr = model_domain(*ds.part("train"))
     x_va, y_va = model_domain(*ds.part("val"))
@@ -147,5 +160,5 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
         "package_versions": package_versions(),
     })
     meta.setdefault("timings", {})["total_seconds"] = time.perf_counter() - t0
-    save(model, meta, out)
+    save(model, meta, out, inputs)
     return meta

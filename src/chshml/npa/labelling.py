@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-from chshml.npa.batched import CERT_EIG_FLOOR, BatchedGauge, is_validated, require_validated
+from chshml.npa.batched import (
+    CERT_EIG_FLOOR,
+    BatchedGauge,
+    is_validated,
+    ns_gauge,
+    require_validated,
+)
 from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
@@ -34,6 +40,41 @@ from chshml.npa.words import MomentMap, moment_map, normalise_level
 from chshml.progress import Progress
 
 DEFAULT_TOL = 1e-6
+#: A point whose NS gauge exceeds this (deep inside, e.g. a behaviour scaled by 1e-9) is
+#: solved along its ray at the NS boundary and the gauge scaled back (``lam`` is
+#: positively homogeneous of degree -1): per-point solvers fail on such tiny inputs.
+RESCALE_ABOVE = 1e3
+
+
+def _batched(behaviours: np.ndarray, level: str, progress: bool) -> dict[str, np.ndarray]:
+    """:class:`BatchedGauge` on all points, fed one solver chunk at a time so that progress
+    lines (points done, rate, ETA) reach stderr; each chunk is exactly the one the solver
+    would form itself, so results equal one call on all points."""
+    gauge = BatchedGauge(level)
+    n = len(behaviours)
+    nonzero = np.flatnonzero(np.any(np.abs(behaviours) > 1e-300, axis=1))
+    origin = np.setdiff1d(np.arange(n), nonzero)
+    out: dict[str, np.ndarray] = {}
+    meter = Progress(n, f"label level {level} (batched)", enabled=progress)
+
+    def put(idx: np.ndarray, res: object) -> None:
+        for key in ("lam", "lam_lo", "lam_hi", "certified", "status", "z", "mu", "beta",
+                    "beta0"):
+            value = np.asarray(getattr(res, key))
+            if key not in out:
+                out[key] = np.empty((n, *value.shape[1:]), dtype=value.dtype
+                                    if key != "status" else object)
+            out[key][idx] = value
+
+    if len(origin):
+        put(origin, gauge.solve(behaviours[origin]))
+        meter.update(len(origin))
+    for s in range(0, len(nonzero), gauge.chunk):
+        idx = nonzero[s:s + gauge.chunk]
+        put(idx, gauge.solve(behaviours[idx]))
+        meter.update(len(idx))
+    out["status"] = out["status"].astype(str)
+    return out
 
 
 @dataclass
@@ -55,16 +96,29 @@ class LabelResult:
     attrs: dict = field(default_factory=dict)
 
 
-def decide(lam: np.ndarray, width: np.ndarray, tol: float) -> np.ndarray:
+def decide(lam: np.ndarray, width: np.ndarray, tol: float,
+           lam_lo: np.ndarray | None = None, lam_hi: np.ndarray | None = None) -> np.ndarray:
     """Label from a gauge: 1 if ``lam >= 1 + tol``, 0 if ``lam <= 1 - tol``, else -1.
 
-    A bracket wider than ``tol / 2`` (or a missing value) is undecided whatever ``lam`` says.
+    ``lam`` counts only with a certified bracket: narrower than ``tol / 2`` relative to
+    ``max(1, lam)`` (so a point deep inside, ``lam = 1e9``, needs a bracket narrower than
+    ``5e-4`` in absolute terms, the same relative accuracy). A bracket that lies wholly at
+    ``>= 1 + tol`` (``lam_lo``) or ``<= 1 - tol`` (``lam_hi``) decides whatever its width.
     """
     lam = np.asarray(lam, dtype=float)
+    width = np.asarray(width, dtype=float)
     label = np.full(lam.shape, -1, dtype=np.int8)
-    certified = np.isfinite(width) & (width <= tol / 2) | np.isinf(lam) & (lam > 0)
-    label[certified & (lam >= 1 + tol)] = 1
-    label[certified & (lam <= 1 - tol)] = 0
+    with np.errstate(invalid="ignore"):
+        scale = np.where(np.isfinite(lam), np.maximum(1.0, np.abs(lam)), 1.0)
+        certified = np.isfinite(width) & (width <= tol / 2 * scale) | np.isinf(lam) & (lam > 0)
+        above = certified & (lam >= 1 + tol)
+        below = certified & (lam <= 1 - tol)
+        if lam_lo is not None:
+            above |= np.asarray(lam_lo, dtype=float) >= 1 + tol
+        if lam_hi is not None:
+            below |= np.asarray(lam_hi, dtype=float) <= 1 - tol
+    label[above & ~below] = 1
+    label[below & ~above] = 0
     return label
 
 
@@ -173,25 +227,31 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
     engine = labeller.solver
     if choice in ("auto", "batched") and is_validated(level) and n:
         engine = f"batched+{labeller.solver}"
-        res = BatchedGauge(level).solve(behaviours)
-        ok = res.certified
-        lam[ok], lo[ok], hi[ok], status[ok] = (res.lam[ok], res.lam_lo[ok], res.lam_hi[ok],
-                                               res.status[ok])
-        sep = ok & (res.lam_hi < 1) & (np.einsum("bi,bi->b", res.beta, behaviours) > res.beta0)
-        beta[sep], beta0[sep] = res.beta[sep], res.beta0[sep]
-        cert_z[sep] = res.z[sep][:, iu, ju]
-        cert_mu[sep] = res.mu[sep]
+        res = _batched(behaviours, level, progress)
+        ok = res["certified"]
+        lam[ok], lo[ok], hi[ok], status[ok] = (res["lam"][ok], res["lam_lo"][ok],
+                                               res["lam_hi"][ok], res["status"][ok])
+        sep = ok & (res["lam_hi"] < 1) & (np.einsum("bi,bi->b", res["beta"], behaviours)
+                                          > res["beta0"])
+        beta[sep], beta0[sep] = res["beta"][sep], res["beta0"][sep]
+        cert_z[sep] = res["z"][sep][:, iu, ju]
+        cert_mu[sep] = res["mu"][sep]
         todo = np.flatnonzero(~ok)
-        first_status = res.status
+        first_status = res["status"]
     else:
         first_status = None
     meter = Progress(len(todo), f"label level {labeller.level}", enabled=progress)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_ns = ns_gauge(behaviours)[0] if n else np.zeros(0)
     for i in todo:
         p = behaviours[i]
-        sol, (z, mu) = labeller.solve_with_duals(p)
-        lam[i], lo[i], hi[i] = sol.lam, sol.lam_lo, sol.lam_hi
+        scale = float(lam_ns[i]) if np.isfinite(lam_ns[i]) and lam_ns[i] > RESCALE_ABOVE else 1.0
+        sol, (z, mu) = labeller.solve_with_duals(p * scale)
+        lam[i], lo[i], hi[i] = sol.lam * scale, sol.lam_lo * scale, sol.lam_hi * scale
         status[i] = sol.status if first_status is None else f"{first_status[i]}>{sol.status}"
-        if sol.witness is not None and sol.lam_hi < 1:
+        if scale != 1.0:
+            status[i] += f">rescaled:{scale:.3g}"
+        if sol.witness is not None and sol.lam_hi < 1 and scale == 1.0:
             cert = certificate_from_duals(mm, z, mu)
             if cert is not None:
                 b, b0 = witness_map(mm, cert[0][None], cert[1][None])
@@ -201,7 +261,7 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
         meter.update()
     cpu = time.process_time() - start
     with np.errstate(invalid="ignore"):  # inf - inf at the origin: decided by lam alone
-        label = decide(lam, hi - lo, labeller.tol)
+        label = decide(lam, hi - lo, labeller.tol, lo, hi)
     extra = {"certificate_Z": cert_z, "certificate_mu": cert_mu}
     attrs = certificate_attrs(mm)
     attrs["engine"] = engine

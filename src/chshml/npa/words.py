@@ -61,6 +61,11 @@ def moment_key(word: Word) -> Word:
     return min(word, reversed_word)
 
 
+#: Highest base level accepted: the word engine and the SDPs grow quickly beyond it
+#: (level 8: a 145 x 145 moment matrix; level 25 would need ~41 GiB).
+MAX_LEVEL = 8
+
+
 def parse_level(level: str | int) -> tuple[int, tuple[tuple[int, int], ...]]:
     """Parse ``"k"`` or ``"k+AB+AAB..."`` into (k, extra (n_Alice, n_Bob) letter counts)."""
     text = str(level)
@@ -70,9 +75,17 @@ def parse_level(level: str | int) -> tuple[int, tuple[tuple[int, int], ...]]:
     k = int(match.group(1))
     if k < 1:
         raise ValueError(f"unknown NPA level {text!r}: the base level must be >= 1")
+    if k > MAX_LEVEL:
+        raise ValueError(f"NPA level {text!r} is too high: at most level {MAX_LEVEL} "
+                         f"(moment matrix 145 x 145; level 4 is 41 x 41)")
     extras = []
     for token in filter(None, (t.strip().upper() for t in match.group(2).split("+"))):
+        if len(token) > MAX_LEVEL:
+            raise ValueError(f"NPA level {text!r}: extra word {token} is longer than "
+                             f"{MAX_LEVEL} letters")
         extras.append((token.count("A"), token.count("B")))
+    if len(extras) > 4 * MAX_LEVEL:
+        raise ValueError(f"NPA level {text!r}: more than {4 * MAX_LEVEL} extra words")
     return k, tuple(extras)
 
 

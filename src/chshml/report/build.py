@@ -142,6 +142,7 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     import h5py
 
     from chshml.report import figures as F
+    from chshml.store import atomic_path, write_text
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -191,7 +192,8 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     if seesaw_fig6 and Path(seesaw_fig6).is_file():
         target = fig_dir / "fig6_seesaw.png"
         if Path(seesaw_fig6).resolve() != target.resolve():
-            shutil.copyfile(seesaw_fig6, target)
+            with atomic_path(target, [seesaw_fig6], keep_suffix=True) as tmp:
+                shutil.copyfile(seesaw_fig6, tmp)
         figs.append(("Fig. 6: see-saw distances of Q_1+AB boundary points", target))
     if seesaw_data is None:
         missing.append("see-saw rounds: not available yet (our Table VIII column is empty)")
@@ -218,8 +220,8 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     links = [(cap, Path(os.path.relpath(png, out_dir)).as_posix()) for cap, png in figs]
     parts += [f"### {cap}\n\n![{cap}]({name})" for cap, name in links] or ["*No figures.*"]
     report = out_dir / "report.md"
-    report.write_text("\n\n".join(parts) + "\n")
-    (out_dir / "report.json").write_text(json.dumps(
+    write_text(report, "\n\n".join(parts) + "\n")
+    write_text(out_dir / "report.json", json.dumps(
         {"volumes": vol_vals, "n_models": len(evals), "missing": missing,
          "figures": [n for _, n in links]}, indent=2) + "\n")
     return report

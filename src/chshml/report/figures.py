@@ -65,6 +65,14 @@ def slice_panel(ax: plt.Axes, name: str, xy: np.ndarray, pred: np.ndarray,
     return acc
 
 
+def save_figure(fig: plt.Figure, out: Path, dpi: int = 130) -> None:
+    """Save ``fig`` as ``out`` through the atomic writer (format from the suffix)."""
+    from chshml.store import atomic_path
+
+    with atomic_path(out, keep_suffix=True) as tmp:
+        fig.savefig(tmp, dpi=dpi)
+
+
 def slices_figure(slices: dict[str, dict[str, np.ndarray]], model: str, out: Path) -> Path:
     """One row of slice panels for one model (``slices[name] = {xy, pred, truth}``)."""
     names = [n for n in ("slice1", "slice2", "slice8") if n in slices]
@@ -75,7 +83,7 @@ def slices_figure(slices: dict[str, dict[str, np.ndarray]], model: str, out: Pat
     fig.text(0.5, 0.005, "green: predicted quantum, grey: not; dashed: true boundary "
              "(TLM on 4-D slices, labelled NPA data on 8-D slices)", ha="center", fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(out, dpi=130)
+    save_figure(fig, out)
     plt.close(fig)
     return out
 
@@ -93,7 +101,7 @@ def spread_figure(curves: dict[str, dict], out: Path) -> Path:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out, dpi=130)
+    save_figure(fig, out)
     plt.close(fig)
     return out
 
@@ -111,6 +119,6 @@ def volumes_figure(points: list[dict], out: Path) -> Path:
     ax.set_ylabel(r"vol$(Q_n \cap S)$ / vol$(S)$, S = canonical simplex")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out, dpi=130)
+    save_figure(fig, out)
     plt.close(fig)
     return out

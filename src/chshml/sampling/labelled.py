@@ -20,6 +20,42 @@ from chshml.sampling.polytope import (
 )
 
 LabelFn = Callable[[np.ndarray], LabelResult]
+#: Per-point outputs of :func:`chshml.npa.label_points` stored with every sampler label,
+#: so that ``chshml verify`` checks sampler files exactly like ``chshml label`` files.
+LABEL_COLUMNS = ("lam", "lam_lo", "lam_hi", "status", "witness_beta", "witness_beta0",
+                 "certificate_Z", "certificate_mu")
+
+
+def max_draws(n: int) -> int:
+    """Draw budget of every draw-until-enough loop: generous for any reachable request
+    (defaults need ~1.3 n), small enough to give up well within a minute otherwise."""
+    return 100 * int(n) + 10_000
+
+
+def label_columns(res: LabelResult, rows: np.ndarray | slice = slice(None)) -> dict:
+    """The :data:`LABEL_COLUMNS` (and ``label``) of ``rows`` of a labelling result."""
+    cols = {"lam": res.lam, "lam_lo": res.lam_lo, "lam_hi": res.lam_hi,
+            "status": np.asarray(res.status).astype(str), "witness_beta": res.witness_beta,
+            "witness_beta0": res.witness_beta0, **res.extra}
+    out = {k: np.asarray(cols[k])[rows] for k in LABEL_COLUMNS}
+    out["label"] = np.asarray(res.label).astype(np.int8)[rows]
+    return out
+
+
+def relabel(points: np.ndarray, label_fn: LabelFn, constructed: np.ndarray) -> tuple[dict, dict]:
+    """Certified labels of sampler points (with witnesses and brackets) by ``label_fn``.
+
+    The constructed labels (sign of the offset) are kept as ``label_construction``; the
+    stored ``label`` is the certified one, which differs only where ``|lam - 1|`` is within
+    the tolerance (undecided, -1) or the bracket says otherwise. Returns (columns, counts).
+    """
+    res = label_fn(points)
+    cols = label_columns(res)
+    cols["label_construction"] = np.asarray(constructed).astype(np.int8)
+    counts = {"label_differs_from_construction": int(np.sum(cols["label"] != constructed)),
+              "label_undecided": int(np.sum(cols["label"] < 0))}
+    counts.update(getattr(res, "attrs", {}) or {})
+    return cols, counts
 #: A boundary point closer than this to an NS facet is an NS-facet point, not a quantum-
 #: boundary point: ``(1 + eps) p_b`` would leave NS, so such directions are redrawn.
 NS_FACET_TOL = 1e-7
@@ -36,45 +72,64 @@ class LabelledSample:
 
 
 def balanced(n: int, draw: Callable[[int], np.ndarray], label_fn: LabelFn,
-             batch: int | None = None, max_rounds: int = 10_000) -> LabelledSample:
+             batch: int | None = None, max_rounds: int | None = None,
+             progress: bool = False) -> LabelledSample:
     """Accumulate labelled draws until each class holds ``n / 2`` points (undecided dropped).
 
     The points keep their draw order within each class; classes are interleaved so any
-    prefix stays nearly balanced.
+    prefix stays nearly balanced. Every stored point keeps its :data:`LABEL_COLUMNS`
+    (``counts["columns"]``). Gives up with an :class:`InputError` after
+    :func:`max_draws` draws.
     """
+    from chshml.errors import InputError
+    from chshml.progress import Progress
+
     if n % 2:
         raise ValueError("a balanced set needs an even number of points")
     half = n // 2
     batch = batch or max(n, 64)
+    if max_rounds is None:
+        max_rounds = -(-max_draws(n) // batch)
     keep: dict[int, list[np.ndarray]] = {0: [], 1: []}
-    lams: dict[int, list[np.ndarray]] = {0: [], 1: []}
+    cols: dict[int, list[dict]] = {0: [], 1: []}
     have = {0: 0, 1: 0}
     drawn = undecided = 0
+    attrs: dict = {}
+    meter = Progress(n, "balanced points", enabled=progress)
     for _ in range(max_rounds):
         if min(have.values()) >= half:
             break
         pts = draw(batch)
         res = label_fn(pts)
+        attrs = getattr(res, "attrs", {}) or {}
         drawn += len(pts)
         undecided += int(np.sum(res.label < 0))
+        before = sum(have.values())
         for cls in (0, 1):
-            sel = res.label == cls
-            take = min(half - have[cls], int(sel.sum()))
+            sel = np.flatnonzero(res.label == cls)
+            take = min(half - have[cls], len(sel))
             if take > 0:
-                keep[cls].append(pts[sel][:take])
-                lams[cls].append(res.lam[sel][:take])
+                keep[cls].append(pts[sel[:take]])
+                cols[cls].append(label_columns(res, sel[:take]))
                 have[cls] += take
+        meter.update(sum(have.values()) - before, f"{drawn} drawn")
     else:
-        raise RuntimeError(f"balanced sampling did not fill both classes in {max_rounds} rounds")
+        raise InputError(f"-n {n} (--method balanced): only {have[1]} quantum and {have[0]} "
+                         f"not-quantum points of {half} each after {drawn} draws "
+                         f"({undecided} undecided); lower -n or check --level/--solver")
     pts = {c: np.concatenate(keep[c]) for c in (0, 1)}
-    lam = {c: np.concatenate(lams[c]) for c in (0, 1)}
     order_points = np.empty((n, pts[0].shape[1]))
     order_points[0::2], order_points[1::2] = pts[1], pts[0]
+    columns = {}
+    for key in (*LABEL_COLUMNS, "label"):
+        part = {c: np.concatenate([d[key] for d in cols[c]]) for c in (0, 1)}
+        merged = np.empty((n, *part[0].shape[1:]), dtype=np.result_type(part[0], part[1]))
+        merged[0::2], merged[1::2] = part[1], part[0]
+        columns[key] = merged
     labels = np.tile(np.array([1, 0], dtype=np.int8), half)
-    lam_all = np.empty(n)
-    lam_all[0::2], lam_all[1::2] = lam[1], lam[0]
-    return LabelledSample(order_points, labels, lam_all,
-                          {"drawn": drawn, "undecided_dropped": undecided})
+    counts = {"drawn": drawn, "undecided_dropped": undecided, "columns": columns,
+              "label_attrs": attrs}
+    return LabelledSample(order_points, labels, columns["lam"], counts)
 
 
 def boundary_directions(n: int, dim: int, rng: np.random.Generator,
@@ -88,19 +143,35 @@ def boundary_directions(n: int, dim: int, rng: np.random.Generator,
 
 
 def boundary_points(n: int, dim: int, rng: np.random.Generator, label_fn: LabelFn,
-                    canonical: bool, headroom: float = 0.0) -> tuple[np.ndarray, dict]:
+                    canonical: bool, headroom: float = 0.0,
+                    progress: bool = False) -> tuple[np.ndarray, dict]:
     """``n`` points ``p_b = lam(u) u`` on the quantum boundary inside NS (Eq. 6).
 
     Directions whose boundary point lies on an NS facet (the quantum set touches NS there),
     whose outward copy ``(1 + headroom) p_b`` would leave NS, or whose gauge is undecided
-    are redrawn; the counts say how many.
+    are redrawn; the counts say how many. After :func:`max_draws` directions without
+    enough points it gives up with an :class:`InputError` naming ``--epsilon``.
     """
+    from chshml.errors import InputError
+    from chshml.progress import Progress
+
     out, have = [], 0
     counts = {"directions_drawn": 0, "on_ns_facet": 0, "unsolved": 0}
+    meter = Progress(n, "boundary points", enabled=progress)
+    budget, tried = max_draws(n), 0
     while have < n:
+        if tried >= budget:
+            hint = (f"--epsilon {headroom:g}: (1 + epsilon) p_b leaves NS for almost every "
+                    "direction; use a smaller --epsilon" if headroom > 0
+                    else "the labeller certifies too few directions (check --level/--solver)")
+            raise InputError(f"only {have} of {n} boundary points after {tried} labelled "
+                             "directions "
+                             f"({counts['on_ns_facet']} too close to NS, {counts['unsolved']} "
+                             f"unsolved): {hint}")
         want = n - have
         u, drawn = boundary_directions(int(want * 1.3) + 8, dim, rng, canonical)
         counts["directions_drawn"] += drawn
+        tried += len(u)
         res = label_fn(u)
         ok = np.isfinite(res.lam) & (res.lam_hi - res.lam_lo <= res.tol / 2)
         counts["unsolved"] += int(np.sum(~ok))
@@ -110,6 +181,7 @@ def boundary_points(n: int, dim: int, rng: np.random.Generator, label_fn: LabelF
         pb = pb[ok & interior][:want]
         out.append(pb)
         have += len(pb)
+        meter.update(len(pb), f"{counts['directions_drawn']} directions drawn")
     return np.concatenate(out), counts
 
 
