@@ -27,7 +27,7 @@ def test_accuracies_match_scikit_learn_and_skip_undecided():
 
 def test_spread_labels_are_inward_shift_and_agree_with_tlm():
     rng = np.random.default_rng(2)
-    pb = ev.boundary_4d(2000, rng)
+    pb = ev.boundary_4d(2000, rng, recipe="ns_interior")
     assert np.all(np.abs(tlm_margin(pb)) < 1e-9)  # on the TLM boundary
     assert np.all(ns_violation(pb) < 0)  # not on the cube's surface
     x, y = ev.spread_points(pb, 1e-2, rng)

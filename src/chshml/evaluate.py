@@ -4,11 +4,13 @@ Everything works from arrays and a ``predict(points) -> labels`` function (label
 so it serves SVMs, networks and any other rule alike. Points carrying label -1 (undecided) are
 left out of every accuracy and counted.
 
-Spread test (paper Sec. IV A): boundary points ``p_b`` are shifted to ``(1 + N(0, sigma)) p_b``
-and labelled by the sign of the shift: 1 (quantum) when shifted inward. ``p_b = lam(p) p`` for a
-point ``p`` with gauge ``lam(p)`` (exact TLM bisection in 4-D, the stored NPA gauge in 8-D).
-Boundary points on the NS boundary are dropped: there the outward shift leaves NS and the test
-says nothing about the quantum boundary.
+Spread test (paper Sec. IV A): boundary points ``p_b``, uniform on the boundary surface of
+``Q ∩ NS`` (the paper: directions of uniform points of a thin shell around Q_1), are shifted to
+``(1 + s) p_b`` with ``s ~ N(0, sigma)`` and labelled by the sign of the shift: 1 (quantum)
+when shifted inward. Exactly half the shifts are inward (balanced by construction, as the
+paper's 0.5 chance level assumes). Recipe ``paper`` (default) keeps boundary points on NS
+facets, whose outward shift leaves NS (label 0: no behaviour is quantum); ``ns_interior``
+drops them (:mod:`chshml.sampling.labelled` has the same two recipes for the spread sets).
 """
 
 from __future__ import annotations
@@ -77,8 +79,13 @@ def scores(y: np.ndarray, yhat: np.ndarray) -> dict:
 # ---------------------------------------------------------------------------
 
 def tlm_labels(points: np.ndarray) -> np.ndarray:
-    """Exact quantum labels of zero-marginal behaviours (TLM): 1 quantum, 0 not."""
-    return (tlm_margin(points) >= 0).astype(np.int8)
+    """Exact quantum labels of zero-marginal behaviours (TLM): 1 quantum, 0 not.
+
+    A point outside NS (some ``|E| > 1``) is no behaviour and gets 0 (TLM itself clips).
+    """
+    pts = np.asarray(points, dtype=float)
+    inside = ns_violation(pts) <= 1e-12
+    return ((tlm_margin(pts) >= 0) & inside).astype(np.int8)
 
 
 def uniform_ns(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -113,25 +120,64 @@ def boundary_from_gauge(points: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return pb[ns_violation(pb) < -1e-9]
 
 
-def boundary_4d(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` points of the TLM boundary, along the directions of uniform points of Q (4-D).
+def tlm_normals(boundary: np.ndarray, face_tol: float = 1e-12) -> np.ndarray:
+    """Outward normals of ``Q`` (4-D: TLM ∩ cube) at its boundary points.
 
-    (The paper takes directions of points in a thin shell around Q_1: the same measure.)
+    On a cube face ``|E_i| = 1`` the face normal ``sign(E_i) e_i``; elsewhere the gradient
+    of the active TLM functional ``|sum_i s_i asin E_i|``: ``sign * s_i / sqrt(1 - E_i^2)``.
     """
-    chunks, total = [], 0
-    while total < n:
-        x = rng.uniform(-1, 1, (2 * n, CORR_DIM))
-        x = x[tlm_margin(x) >= 0]
-        pb = boundary_from_gauge(x, tlm_gauge(x))
-        chunks.append(pb)
+    pb = np.asarray(boundary, dtype=float)
+    e = np.clip(pb, -1.0, 1.0)
+    signs = np.ones((4, 4)) - 2 * np.eye(4)[::-1]
+    sums = np.arcsin(e) @ signs.T
+    k = np.argmax(np.abs(sums), axis=1)
+    rows = np.arange(len(pb))
+    with np.errstate(divide="ignore"):
+        grad = (np.sign(sums[rows, k])[:, None] * signs[k]
+                / np.sqrt(np.clip(1.0 - e**2, 1e-300, None)))
+    on_face = np.abs(pb).max(axis=1) >= 1.0 - face_tol
+    face = np.zeros_like(pb)
+    j = np.argmax(np.abs(pb), axis=1)
+    face[rows, j] = np.sign(pb[rows, j])
+    return np.where(on_face[:, None], face, grad)
+
+
+def boundary_4d(n: int, rng: np.random.Generator, recipe: str = "paper",
+                oversample: int = 4) -> np.ndarray:
+    """``n`` points uniform on the boundary surface of Q in 4-D (exact TLM gauges).
+
+    The measure of the spread *sets* (:func:`chshml.sampling.labelled.spread_sample`):
+    boundary points along uniform directions, resampled without replacement with weights
+    ``r^3 / cos(normal, ray)`` (surface measure over solid angle, exact normals from
+    :func:`tlm_normals`). Recipe ``paper`` keeps every face (cube faces included);
+    ``ns_interior`` only the part of the surface strictly inside the cube.
+    """
+    from chshml.sampling.labelled import check_recipe, surface_weights
+
+    check_recipe(recipe)
+    pool, total = [], 0
+    while total < oversample * n:
+        u = rng.normal(size=(2 * oversample * n + 16, CORR_DIM))
+        pb = tlm_gauge(u)[:, None] * u
+        if recipe == "ns_interior":
+            pb = pb[ns_violation(pb) < -1e-9]
+        pool.append(pb)
         total += len(pb)
-    return np.concatenate(chunks)[:n]
+    pool = np.concatenate(pool)[:oversample * n]
+    w = surface_weights(pool, tlm_normals(pool))
+    chosen = rng.choice(len(pool), size=n, replace=False, p=w / w.sum())
+    return pool[chosen]
 
 
 def spread_points(boundary: np.ndarray, sigma: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Shift boundary points to ``(1 + N(0, sigma)) p_b``; label 1 when shifted inward."""
-    shift = rng.normal(0.0, sigma, len(boundary))
+    """Shift boundary points to ``(1 + s) p_b``, exactly half inward; label 1 when inward.
+
+    Outward points beyond an NS facet are kept: label 0 is right for them too.
+    """
+    from chshml.sampling.labelled import balanced_shifts
+
+    shift = balanced_shifts(len(boundary), sigma, rng)
     return (1.0 + shift)[:, None] * boundary, (shift < 0).astype(np.int8)
 
 
@@ -206,6 +252,24 @@ def slice_coordinates(sl: Slice, points: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Monte Carlo volumes (report)
 # ---------------------------------------------------------------------------
+
+#: Exact volume ratios: vol(Q)/vol(NS) in 4-D (3 pi^2 / 32, the TLM body in the cube) and
+#: vol(L)/vol(NS) in 8-D (16/17: NS is L plus 8 simplices each of volume vol(L)/128).
+VOLUME_Q4_EXACT = 3 * np.pi**2 / 32
+VOLUME_L8_EXACT = 16 / 17
+
+
+def ns_wide_accuracy(acc_simplex: float, n: int) -> dict:
+    """NS-wide accuracy of an 8-D model from its accuracy in the canonical nonlocal simplex.
+
+    Local points (16/17 of NS) are predicted quantum, which is right; the 8 nonlocal
+    simplices are images of the canonical one, so ``acc = 16/17 + acc_simplex / 17``
+    (the paper's "global accuracy"). The standard error scales by 1/17.
+    """
+    acc = VOLUME_L8_EXACT + (1 - VOLUME_L8_EXACT) * acc_simplex
+    return {"acc": float(acc), "se": (1 - VOLUME_L8_EXACT) * binomial_se(acc_simplex, n),
+            "n": int(n), "source": "16/17 + acc(canonical simplex)/17"}
+
 
 def volume_q4(n: int, rng: np.random.Generator) -> tuple[float, float]:
     """vol(Q)/vol(NS) in 4-D (TLM, exact labels) and its standard error; ~0.925 expected."""

@@ -63,13 +63,25 @@ def parse_split(text: str | Sequence[float]) -> tuple[float, float, float]:
 
 
 def split_indices(n: int, fractions: Sequence[float], seed: int,
-                  dataset: str = "") -> dict[str, np.ndarray]:
+                  dataset: str = "", group: int = 1) -> dict[str, np.ndarray]:
     """Sorted index arrays ``train/val/test`` of a seeded random permutation of ``range(n)``.
 
     The stream is ``shard_rng(seed, dataset + "#split")``: independent of the shard streams
-    and of the order in which shards were produced.
+    and of the order in which shards were produced. With ``group = g > 1`` consecutive
+    blocks of ``g`` points (the two points ``(1 -+ eps) p_b`` of a boundary pair, ``g = 2``)
+    are permuted as units, so a block never straddles two splits.
     """
     fractions = parse_split(list(fractions))
+    if group > 1:
+        if n % group:
+            raise InputError(f"--split-group {group}: {n} points are not whole groups")
+        blocks = shard_rng(seed, f"{dataset}#split", 0).permutation(n // group)
+        perm = (blocks[:, None] * group + np.arange(group)).ravel()
+        n_train = group * int(round(fractions[0] * n / group))
+        n_val = min(group * int(round(fractions[1] * n / group)), n - n_train)
+        cuts = (0, n_train, n_train + n_val, n)
+        return {name: np.sort(perm[cuts[i]:cuts[i + 1]]).astype(np.int64)
+                for i, name in enumerate(SPLIT_NAMES)}
     perm = shard_rng(seed, f"{dataset}#split", 0).permutation(n)
     n_train = int(round(fractions[0] * n))
     n_val = min(int(round(fractions[1] * n)), n - n_train)
@@ -152,7 +164,8 @@ def _cpu(per_shard: list[dict[str, Any]]) -> float:
 def merge_shards(shard_paths: Sequence[str | os.PathLike], out_path: str | os.PathLike, *,
                  split: Sequence[float] = DEFAULT_SPLIT, seed: int = 0, dataset: str = "",
                  sample_paths: Sequence[str | os.PathLike] | None = None,
-                 extra_attrs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 extra_attrs: Mapping[str, Any] | None = None,
+                 split_group: int = 1) -> dict[str, Any]:
     """Concatenate shards into ``out_path`` (atomically) with split indices and provenance.
 
     ``shard_paths`` are label outputs (or sample outputs when a dataset needs no labelling);
@@ -207,7 +220,7 @@ def merge_shards(shard_paths: Sequence[str | os.PathLike], out_path: str | os.Pa
                              f"{err}") from None
     merged["shard"] = np.concatenate(shard_ids)
     n_total = len(merged["points"])
-    for name, idx in split_indices(n_total, fractions, seed, dataset).items():
+    for name, idx in split_indices(n_total, fractions, seed, dataset, split_group).items():
         merged[f"idx_{name}"] = idx
 
     attrs: dict[str, Any] = _combine_attrs(label_attrs)
@@ -227,6 +240,7 @@ def merge_shards(shard_paths: Sequence[str | os.PathLike], out_path: str | os.Pa
         "shard_sizes": np.array([len(s) for s in shard_ids], dtype=np.int64),
         "shard_files": json.dumps([p.name for p in paths]),
         "split": np.asarray(fractions, dtype=float),
+        "split_group": int(split_group),
         "split_names": json.dumps(SPLIT_NAMES),
         "cpu_seconds": cpu_total,
         "cpu_seconds_label": cpu_label if samples is not None else cpu_total,

@@ -13,6 +13,7 @@ from snakemake.utils import validate
 CONFIG_SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 LABELLED_BY_SAMPLER = ("balanced", "boundary", "spread")  # sample writes label and lam
 EVEN_METHODS = ("balanced", "boundary")  # pairs / halves: every shard needs an even size
+RECIPE_METHODS = ("boundary", "spread")  # chshml sample --recipe (default: the paper's)
 LABEL_BY_DEFAULT = ("uniform", "simplex", "slice")
 #: Final files of all stages; every workflow/rules/*.smk appends to it, `rule all` builds it.
 TARGETS = []
@@ -120,6 +121,11 @@ def _semantic_errors(cfg: dict) -> list[str]:
             lines.append(f"'{key}': method boundary needs 'epsilon'")
         if method == "spread" and "sigma" not in ds:
             lines.append(f"'{key}': method spread needs 'sigma'")
+        if "recipe" in ds and method not in RECIPE_METHODS:
+            lines.append(f"'{key}.recipe': only methods {', '.join(RECIPE_METHODS)} have "
+                         f"recipes, not {method}")
+        if ds.get("pair_split") and method != "boundary":
+            lines.append(f"'{key}.pair_split': only boundary pairs come in pairs")
         if method in EVEN_METHODS and ds["n"] % 2:
             lines.append(f"'{key}.n': method {method} needs an even n, got {ds['n']}")
         if ds["shards"] > max(1, ds["n"] // (2 if method in EVEN_METHODS else 1)):
@@ -162,6 +168,10 @@ def _stage_errors(cfg: dict) -> list[str]:
                 need(f"models.evaluate.{group}.{space}.{key}", name)
     for name in (cfg.get("report") or {}).get("volumes", []):
         need("report.volumes", name)
+    for base, levels in ((cfg.get("report") or {}).get("label_validity") or {}).items():
+        need("report.label_validity", base)
+        for level, name in (levels or {}).items():
+            need(f"report.label_validity.{base}.{level}", name)
     return lines
 
 
@@ -196,7 +206,16 @@ def dataset_spec(name: str) -> dict:
     ds["points_from"] = source or name
     if ds["method"] == "slice":
         ds.setdefault("mode", "uniform")
+    if ds["method"] in RECIPE_METHODS:
+        ds.setdefault("recipe", "paper")
     return ds
+
+
+def label_outside_option(name: str) -> str:
+    """``--allow-outside-ns`` when relabelling points of the paper's boundary/spread recipe
+    (their outer points may leave NS: label 0 with an NS-facet witness)."""
+    ds = dataset_spec(name)
+    return "--allow-outside-ns" if ds.get("recipe") == "paper" else ""
 
 
 def shard_size(ds: dict, shard: int) -> int:
@@ -238,6 +257,8 @@ def sample_command(name: str, shard: int) -> str:
         args += f" --sigma {ds['sigma']}"
     if "sampler" in ds:
         args += f" --sampler {ds['sampler']}"
+    if "recipe" in ds:
+        args += f" --recipe {ds['recipe']}"
     return args
 
 
@@ -273,9 +294,11 @@ def merge_options(wildcards, input) -> str:
              "space": ds["space"], "points_from": ds["points_from"], "labelled": ds["label"]}
     if ds["label"] or ds["method"] in LABELLED_BY_SAMPLER:
         attrs["level"] = ds["level"]
-    for key in ("epsilon", "sigma", "slice", "mode"):
+    for key in ("epsilon", "sigma", "slice", "mode", "recipe"):
         if key in ds:
             attrs[key] = ds[key]
+    if ds.get("pair_split"):
+        opts.append("--split-group 2")
     opts += [f"--attr {shlex.quote(f'{k}={json.dumps(v)}')}" for k, v in attrs.items()]
     return " ".join(opts)
 

@@ -40,12 +40,13 @@ rule label:
         level=lambda wc: shlex.quote(dataset_spec(wc.dataset)["level"]),
         solver=SOLVER,
         tol=TOL,
+        outside=lambda wc: label_outside_option(wc.dataset),
     threads: 1
     conda:
         "../../envs/sdp.yaml"
     shell:
         "chshml label {input} -o {output} --level {params.level} --solver {params.solver} "
-        "--tol {params.tol} --threads {threads} > {log} 2>&1"
+        "--tol {params.tol} {params.outside} --threads {threads} > {log} 2>&1"
 
 
 rule merge:

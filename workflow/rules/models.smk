@@ -11,6 +11,11 @@ _NN = dict(MODELS_CFG.get("nn", {}))
 _EVAL = dict(MODELS_CFG.get("evaluate", {}))
 SVM_DATASETS = list(_SVM.pop("datasets", []))
 NN_DATASETS = list(_NN.pop("datasets", []))
+#: Grid overrides for boundary-pair datasets (large C and gamma, no validation pruning).
+_SVM_BOUNDARY = dict(_SVM.pop("boundary", {}) or {})
+#: Snakemake priority of train_nn: on a small machine the 2-thread NN jobs would otherwise
+#: wait behind every 1-thread labelling job that frees a single core.
+_NN_PRIORITY = int(_NN.pop("priority", 10))
 MODEL_SUFFIX = {"svm": "joblib", "nn": "keras"}
 MODEL_NAMES = [f"svm_{d}" for d in SVM_DATASETS] + [f"nn_{d}" for d in NN_DATASETS]
 
@@ -18,6 +23,15 @@ MODEL_NAMES = [f"svm_{d}" for d in SVM_DATASETS] + [f"nn_{d}" for d in NN_DATASE
 def _set_args(settings: dict) -> str:
     return " ".join(f"--set {_shlex.quote(k + '=' + _json.dumps(v))}"
                     for k, v in settings.items())
+
+
+def svm_settings(dataset: str) -> dict:
+    """SVM settings of one dataset: the common grid, with ``svm.boundary`` on top for
+    boundary-pair datasets."""
+    settings = dict(_SVM)
+    if dataset_spec(dataset)["method"] == "boundary":
+        settings.update(_SVM_BOUNDARY)
+    return settings
 
 
 def _space(dataset: str) -> str:
@@ -74,7 +88,7 @@ rule train_svm:
     log:
         "logs/models/svm_{dataset}.log",
     params:
-        opts=_set_args(_SVM),
+        opts=lambda wc: _set_args(svm_settings(wc.dataset)),
     threads: 1
     conda:
         "../../envs/ml-cpu.yaml"
@@ -92,6 +106,7 @@ rule train_nn:
         "logs/models/nn_{dataset}.log",
     params:
         opts=_set_args(_NN),
+    priority: _NN_PRIORITY
     threads: 2
     conda:  # the slurm profile gives train_nn a GPU (gres); CHSHML_GPU=1 picks the CUDA env
         "../../envs/ml-gpu.yaml" if os.environ.get("CHSHML_GPU") else "../../envs/ml-cpu.yaml"

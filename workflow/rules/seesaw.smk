@@ -16,6 +16,10 @@ if SEESAW_ENABLED:
     T8 = SEESAW["table8"]
     T8_ROUNDS = T8["rounds"]
     T8_SHARDS = int(T8.get("shards", 1))
+    from chshml.seesaw.driver import round_first_seeds
+
+    #: a round continues the restart seeds of the earlier rounds at its d (fresh starts)
+    T8_FIRST_SEEDS = round_first_seeds(T8_ROUNDS, SEESAW.get("fresh_seeds", True))
     APP = SEESAW["appendix_a"]
     APP_SHARDS = int(APP.get("shards", 1))
     SEESAW_TARGETS = ["results/seesaw/table8.json", "results/seesaw/appendix_a.json",
@@ -79,10 +83,11 @@ if SEESAW_ENABLED:
         params:
             dim=lambda wc: T8_ROUNDS[int(wc.r) - 1]["dim"],
             seeds=lambda wc: T8_ROUNDS[int(wc.r) - 1]["seeds"],
+            first=lambda wc: T8_FIRST_SEEDS[int(wc.r) - 1],
         threads: 1
         shell:
             "{SEESAW_LAUNCHER} chshml seesaw --threads {threads} {input} -o {output} --dim {params.dim} "
-            "--seeds {params.seeds} {SEESAW_OPTS} > {log} 2>&1"
+            "--seeds {params.seeds} --first-seed {params.first} {SEESAW_OPTS} > {log} 2>&1"
 
     rule seesaw_t8_round:
         input:

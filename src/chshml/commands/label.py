@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shards", type=int, default=1, help="split the input into this many shards")
     p.add_argument("--partition", default=None, help="SLURM partition (with --executor slurm)")
     p.add_argument("--account", default=None, help="SLURM account (with --executor slurm)")
+    p.add_argument("--allow-outside-ns", action="store_true", help=(
+        "accept points outside NS (the outer points of the paper's boundary-pair and spread "
+        "recipes): they get label 0 with a bare NS-facet witness"))
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
 
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if args.shards < 1:
         raise InputError(f"--shards must be >= 1, got {args.shards}")
     check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
-    points = load_points(args.input)
+    points = load_points(args.input, check_ns=not args.allow_outside_ns)
     if args.executor == "slurm" or args.shards > 1:
         from chshml.adhoc import label_sharded
 

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="0.7,0.15,0.15",
                    help="train,val,test fractions (default 0.7,0.15,0.15)")
     p.add_argument("--seed", type=int, default=0, help="global seed of the split (default 0)")
+    p.add_argument("--split-group", type=int, default=1, metavar="G",
+                   help="keep blocks of G consecutive points in one split (2: boundary pairs)")
     p.add_argument("--dataset", default="", help="dataset name (keys the split's RNG stream)")
     p.add_argument("--attr", type=_attr, action="append", default=[], metavar="KEY=VALUE",
                    help="extra provenance attribute (JSON value or string); repeatable")
@@ -47,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, [*args.shards, *(args.samples or [])], suffixes=H5_SUFFIXES)
     if args.seed < 0:
         raise InputError("--seed must be non-negative")
+    if args.split_group < 1:
+        raise InputError(f"--split-group must be >= 1, got {args.split_group}")
     summary = merge_shards(args.shards, args.output, split=_split(args.split), seed=args.seed,
                            dataset=args.dataset, sample_paths=args.samples,
-                           extra_attrs=dict(args.attr))
+                           extra_attrs=dict(args.attr), split_group=args.split_group)
     print(f"merged {summary['n_shards']} shards, {summary['n_points']} points "
           f"(train {summary['n_train']}, val {summary['n_val']}, test {summary['n_test']}), "
           f"{summary['cpu_seconds']:.1f} CPU s -> {args.output}", file=sys.stderr)

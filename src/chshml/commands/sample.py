@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--solver", default="auto", help="auto | clarabel | mosek | scs")
     p.add_argument("--epsilon", type=float, default=1e-2, help="offset for --method boundary")
     p.add_argument("--sigma", type=float, default=1e-2, help="spread for --method spread")
+    p.add_argument("--recipe", choices=("paper", "ns_interior"), default="paper", help=(
+        "boundary/spread: paper = Eqs. (6)-(7) literally (uniform directions, p_b on any face "
+        "of Q_n ∩ NS, outer points outside NS kept with label 0); ns_interior = redraw "
+        "directions whose p_b lies on an NS facet or whose outer point leaves NS"))
     p.add_argument("--sampler", choices=("exact", "hit-and-run"), default="exact",
                    help="uniform/simplex: exact sampler or hit-and-run")
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
@@ -105,7 +109,6 @@ def _simplex_facets(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, level: str) -> dict:
     from functools import partial
 
-    from chshml.geometry import ns_violation
     from chshml.npa import label_points
     from chshml.npa.labelling import certificate_attrs
     from chshml.npa.words import moment_map
@@ -128,44 +131,22 @@ def _labelled(args: argparse.Namespace, dim: int, rng: np.random.Generator, leve
         return {"points": s.points, **columns, "_attrs": {**s.counts, **cert_attrs}}
     if args.method == "boundary":
         pb, counts = labelled.boundary_points(args.n // 2, dim, rng, label_fn, canonical,
-                                               headroom=args.epsilon, progress=progress)
+                                               headroom=args.epsilon, progress=progress,
+                                               recipe=args.recipe)
         s = labelled.offset_pairs(pb, args.epsilon)
         counts.update(s.counts)
         columns, extra = labelled.relabel(s.points, label_fn, s.label)
         counts.update({k: v for k, v in extra.items() if not k.startswith("certificate_")})
         return {"points": s.points, **columns, "boundary": pb,
                 "_attrs": {**counts, **cert_attrs}}
-    # spread: a shifted point that leaves NS is no behaviour; such draws are rejected and
-    # replaced (conditioning the set on staying inside NS), and counted.
-    from chshml.progress import Progress
-
-    points, labels, bounds = [], [], []
-    have, counts = 0, {"dropped_outside_ns": 0}
-    meter = Progress(args.n, "spread points", enabled=progress)
-    for _ in range(MAX_SPREAD_ROUNDS):
-        if have >= args.n:
-            break
-        want = args.n - have
-        pb, extra = labelled.surface_uniform_boundary(
-            want + want // 5 + 4, dim, rng, label_fn, level, canonical, solver=args.solver)
-        for key, value in extra.items():
-            counts[key] = counts.get(key, 0) + value
-        s = labelled.spread_set(pb, args.sigma, rng)
-        inside = np.flatnonzero(ns_violation(s.points) <= 0)[:want]
-        counts["dropped_outside_ns"] += int(len(pb) - np.sum(ns_violation(s.points) <= 0))
-        points.append(s.points[inside])
-        labels.append(s.label[inside])
-        bounds.append(pb[inside])
-        have += len(inside)
-        meter.update(len(inside), f"{counts['dropped_outside_ns']} dropped outside NS")
-    else:
-        raise InputError(f"--sigma {args.sigma:g}: only {have} of {args.n} spread points stayed "
-                         f"inside NS after {MAX_SPREAD_ROUNDS} rounds; use a smaller --sigma")
-    counts["sigma"] = args.sigma
-    pts = np.concatenate(points)
-    columns, extra = labelled.relabel(pts, label_fn, np.concatenate(labels))
+    # spread: balanced by construction; recipe paper keeps outward points beyond NS (label
+    # 0), ns_interior rejects a point when (1 + |s|) p_b leaves NS, whatever the sign of s
+    pts, lab, bounds, counts = labelled.spread_sample(
+        args.n, args.sigma, dim, rng, label_fn, level, canonical, solver=args.solver,
+        recipe=args.recipe, max_rounds=MAX_SPREAD_ROUNDS, progress=progress)
+    columns, extra = labelled.relabel(pts, label_fn, lab)
     counts.update({k: v for k, v in extra.items() if not k.startswith("certificate_")})
-    return {"points": pts, **columns, "boundary": np.concatenate(bounds),
+    return {"points": pts, **columns, "boundary": bounds,
             "_attrs": {**counts, **cert_attrs}}
 
 
@@ -194,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.method in ("balanced", "boundary", "spread"):
         attrs.update(level=level, epsilon=args.epsilon, sigma=args.sigma)
+    if args.method in ("boundary", "spread"):
+        attrs["recipe"] = args.recipe
     attrs.update({k: v for k, v in data.pop("_attrs", {}).items()})
     write_h5(args.output, data, attrs)
     return 0

@@ -15,12 +15,15 @@ T = TypeVar("T")
 #: Losses of :mod:`chshml.models.losses` (kept here so checks never import Keras).
 NN_LOSSES = ("focal", "bce", "balanced_bce")
 SVM_METRICS = ("accuracy", "balanced_accuracy")
+#: SVM grid pruning: on the validation score (the old rule), on the training score, or none.
+SVM_PRUNE = ("validation", "train", "none")
 #: Setting names of ``SVMConfig`` and ``NNConfig`` (a test keeps them equal to the fields).
 KEYS = {
-    "svm": ("C", "gamma", "metric", "prune_after", "cache_size_mb", "max_train"),
+    "svm": ("C", "gamma", "metric", "prune", "prune_after", "cache_size_mb", "max_train",
+            "fold_symmetry"),
     "nn": ("hidden", "loss", "focal_alpha", "focal_gamma", "alpha_mode", "nonneg",
            "standardize", "restarts", "epochs", "batch_size", "patience", "learning_rate",
-           "seed", "verbose"),
+           "seed", "verbose", "fold_symmetry"),
 }
 
 
@@ -77,6 +80,8 @@ def check_settings(name: str, values: dict) -> list[str]:
         v = values.get
         need("metric", v("metric") in SVM_METRICS, f"one of {list(SVM_METRICS)}")
         need("prune_after", _int(v("prune_after")) and v("prune_after") >= 1, "an integer >= 1")
+        need("prune", v("prune") in SVM_PRUNE, f"one of {list(SVM_PRUNE)}")
+        need("fold_symmetry", isinstance(v("fold_symmetry"), bool), "true or false")
         need("cache_size_mb", _number(v("cache_size_mb")) and v("cache_size_mb") > 0,
              "a number > 0")
         need("max_train", v("max_train") is None or (_int(v("max_train"))
@@ -92,7 +97,7 @@ def check_settings(name: str, values: dict) -> list[str]:
              "a number in (0, 1]")
         need("focal_gamma", _number(v("focal_gamma")) and v("focal_gamma") >= 0, "a number >= 0")
         need("alpha_mode", v("alpha_mode") in ("scalar", "class"), "'scalar' or 'class'")
-        for key in ("nonneg", "standardize"):
+        for key in ("nonneg", "standardize", "fold_symmetry"):
             need(key, isinstance(v(key), bool), "true or false")
         for key in ("restarts", "epochs", "batch_size", "patience"):
             need(key, _int(v(key)) and v(key) >= 1, "an integer >= 1")

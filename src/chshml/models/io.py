@@ -51,6 +51,15 @@ def fundamental_domain(points: np.ndarray) -> np.ndarray:
     return images[np.arange(len(images)), np.argmax(candidates, axis=1)]
 
 
+def model_domain_map(points: np.ndarray, fold: bool) -> np.ndarray:
+    """Nonlocal 8-D behaviours in a full8 model's domain: relabelled onto the canonical
+    nonlocal simplex (the paper's scheme) and, with ``fold``, further onto one representative
+    of the simplex's 16 symmetries (:func:`fundamental_domain`; our option, not the paper's)."""
+    if fold:
+        return fundamental_domain(points)
+    return to_canonical(np.asarray(points, dtype=float))[0]
+
+
 def model_meta_path(path: str | Path) -> Path:
     """The metadata JSON of a model file: ``MODEL.joblib`` -> ``MODEL.json``."""
     return Path(path).with_suffix(".json")
@@ -137,8 +146,9 @@ class Classifier:
         """Labels (1 quantum, 0 not) of 4-D or 8-D behaviours.
 
         corr4 models: 8-D input must have zero marginals. full8 models: local points are
-        quantum; the others are relabelled onto the canonical nonlocal simplex first
-        (:func:`fundamental_domain`), so relabelled images of a point get one answer.
+        quantum; the others are relabelled onto the canonical nonlocal simplex first and,
+        for models trained with ``fold_symmetry`` (metadata; models saved before the option
+        existed were folded), onto :func:`fundamental_domain`.
         """
         points = np.asarray(points, dtype=float)
         if points.ndim != 2 or points.shape[1] not in (CORR_DIM, FULL_DIM):
@@ -156,7 +166,8 @@ class Classifier:
         out = np.ones(len(points), dtype=np.int8)
         nonlocal_ = ~is_local(points)
         if nonlocal_.any():
-            out[nonlocal_] = self.predict_raw(fundamental_domain(points[nonlocal_]))
+            fold = bool(self.meta.get("fold_symmetry", True))
+            out[nonlocal_] = self.predict_raw(model_domain_map(points[nonlocal_], fold))
         return out
 
 

@@ -65,6 +65,7 @@ class NNConfig:
     learning_rate: float = 3e-3
     seed: int = 0
     verbose: int = 0
+    fold_symmetry: bool = False  # 8-D: fold onto the simplex's 16 symmetries (not the paper's)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> NNConfig:

@@ -67,6 +67,22 @@ class Dataset:
         return self.points[idx], self.label[idx]
 
 
+def check_outside_ns(points: np.ndarray, label: np.ndarray, source: str) -> None:
+    """Points outside NS are accepted only with label 0: no behaviour is quantum.
+
+    The paper's boundary-pair and spread recipes keep outer points ``(1 + eps) p_b`` that
+    leave NS (their labeller witness is a bare NS facet); any other label there is an error.
+    """
+    from chshml.geometry import ns_violation
+    from chshml.store import NS_INPUT_TOL
+
+    bad = np.flatnonzero((ns_violation(points) > NS_INPUT_TOL) & (label != 0))
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(f"{source}: row {row} is outside the non-signalling polytope but "
+                         f"labelled {int(label[row])} (only label 0 is allowed outside NS)")
+
+
 def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
     """Read a labelled dataset; raise :class:`InputError` on anything missing or inconsistent."""
     from chshml.store import read_input_h5, validate_points
@@ -76,10 +92,11 @@ def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
     for key in ("points", "label"):
         if key not in data:
             raise InputError(f"{path}: no dataset {key!r} (found {sorted(data)})")
-    points = validate_points(data["points"], str(path), check_ns=True)
+    points = validate_points(data["points"], str(path), check_ns=False)
     label = np.asarray(data["label"]).astype(np.int8).ravel()
     if len(label) != len(points):
         raise InputError(f"{path}: {len(label)} labels for {len(points)} points")
+    check_outside_ns(points, label, str(path))
     split = {}
     for name in ("train", "val", "test"):
         key = f"idx_{name}" if f"idx_{name}" in data else f"{name}_idx"  # merge writes idx_*
@@ -95,16 +112,18 @@ def load_dataset(path: str | Path, need_split: bool = True) -> Dataset:
     return Dataset(name, path, points, label, lam, split, attrs)
 
 
-def model_domain(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Training pairs in the model's domain: decided labels; in 8-D nonlocal points, canonical."""
+def model_domain(points: np.ndarray, labels: np.ndarray,
+                 fold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Training pairs in the model's domain: decided labels; in 8-D nonlocal points mapped onto
+    the canonical nonlocal simplex (and, with ``fold``, onto one of its 16 symmetric images)."""
     keep = np.asarray(labels) >= 0
     x, y = np.asarray(points, dtype=float)[keep], np.asarray(labels)[keep].astype(np.int8)
     if x.shape[1] == CORR_DIM:
         return x, y
-    from chshml.models.io import fundamental_domain
+    from chshml.models.io import model_domain_map
 
     nonlocal_ = ~is_local(x)
-    return fundamental_domain(x[nonlocal_]), y[nonlocal_]
+    return model_domain_map(x[nonlocal_], fold), y[nonlocal_]
 
 
 def train_model(kind: str, data_path: str | Path, out: str | Path,
@@ -124,11 +143,12 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
     check_output(out, inputs)
     check_output(model_meta_path(out), inputs, "-o (metadata JSON)")
     ds = load_dataset(data_path)
-    x_tr, y_tr = model_domain(*ds.part("train"))
-    x_va, y_va = model_domain(*ds.part("val"))
+    config = dict(config or {})
+    fold = bool(config.get("fold_symmetry", False))
+    x_tr, y_tr = model_domain(*ds.part("train"), fold=fold)
+    x_va, y_va = model_domain(*ds.part("val"), fold=fold)
     if len(np.unique(y_tr)) < 2 or len(y_va) == 0:
         raise InputError(f"{ds.path}: training split needs both classes and a validation split")
-    config = dict(config or {})
     t0 = time.perf_counter()
     out = Path(out)
     if kind == "svm":
@@ -156,6 +176,8 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
         "domain": "cube" if ds.dim == CORR_DIM else "canonical_simplex",
         "data_attrs": {k: attr_to_json(v) for k, v in ds.attrs.items()},
         "n_train_used": int(len(y_tr)), "n_val_used": int(len(y_va)),
+        "fold_symmetry": fold, "recipe": attr_to_json(ds.attrs.get("recipe", "")),
+        "split_group": attr_to_json(ds.attrs.get("split_group", 1)),
         "train_quantum_fraction": float(np.mean(y_tr == 1)),
         "package_versions": package_versions(),
     })

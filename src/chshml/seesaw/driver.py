@@ -376,6 +376,23 @@ def _assemble(n: int, d: int, todo: np.ndarray, done: dict[int, dict], cpu: floa
 # Appendix A
 # ---------------------------------------------------------------------------
 
+def round_first_seeds(rounds: list[dict], fresh: bool = True) -> list[int]:
+    """First restart seed of each Table VIII round ``{"dim": d, "seeds": S}``.
+
+    With ``fresh`` a round continues the seed sequence used by the earlier rounds at its d
+    (the paper's rounds d = 6 with 50, 100, ..., 400 seeds then try 1,805 distinct starts,
+    not the 400 of the largest round); without it every round restarts at seed 0 and at a
+    repeated d re-runs starts that already failed on these points.
+    """
+    used: dict[int, int] = {}
+    out = []
+    for r in rounds:
+        d = int(r["dim"])
+        out.append(used.get(d, 0) if fresh else 0)
+        used[d] = used.get(d, 0) + int(r["seeds"])
+    return out
+
+
 def appendix_a_distances(boundary_points: np.ndarray, dim: int = 6, seeds: int = 50,
                          engine: str = "fast", threshold: float = 1e-7,
                          progress: str | os.PathLike | None = None,

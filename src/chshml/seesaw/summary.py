@@ -16,20 +16,30 @@ from chshml.seesaw.driver import distance_counts, distance_histogram
 
 
 def rounds_table(round_files: list[str]) -> list[dict]:
-    """One row per round file (in order): d, seeds, points tried, newly certified, CPU time."""
+    """One row per round file (in order): d, seeds, points tried, newly certified, CPU time.
+
+    ``first_seed``/``new_seeds`` say which restarts a round ran and how many were never run
+    at its d before (a round that only repeats earlier starts does no new work).
+    """
     from chshml.store import read_h5
 
     rows, cumulative = [], 0
+    starts: dict[tuple[int, int], set] = {}
     for k, path in enumerate(round_files, start=1):
         data, attrs = read_h5(path)
         tried = int(np.sum(data["previously_certified"] == 0))
         new = int(np.sum((data["certified"] == 1) & (data["previously_certified"] == 0)))
         cumulative += new
+        d, first = int(attrs["dim"]), int(attrs.get("first_seed", 0))
+        seen = starts.setdefault((d, 0), set())
+        fresh = set(range(first, first + int(attrs["n_seeds"]))) - seen
+        seen.update(fresh)
         rows.append({
             "round": k, "d": int(attrs["dim"]), "seeds": int(attrs["n_seeds"]),
             "engine": str(attrs["engine"]), "points_tried": tried, "newly_certified": new,
             "certified_total": cumulative, "points_total": int(len(data["certified"])),
             "cpu_seconds": float(attrs.get("cpu_seconds", np.nan)),
+            "first_seed": first, "new_seeds": len(fresh), "distinct_seeds_at_d": len(seen),
         })
     return rows
 
