@@ -3,6 +3,11 @@
 
 REPORT_CFG = config.get("report", {})
 REPORT_VOLUMES = [v for v in REPORT_CFG.get("volumes", []) if v in config["datasets"]]
+# 8-D label validity: the base datasets and their copies relabelled at tighter levels
+REPORT_VALIDITY = sorted({name for base, levels in (REPORT_CFG.get("label_validity") or {}).items()
+                          for name in [base, *(levels or {}).values()]
+                          if name in config["datasets"]})
+REPORT_PARTIAL = bool(REPORT_CFG.get("partial", False))
 # see-saw summaries (workflow/rules/seesaw.smk) join the report when that stage is enabled
 _SEESAW_ON = config.get("seesaw", {}).get("enabled", False)
 REPORT_SEESAW = {"table8": "results/seesaw/table8.json",
@@ -18,6 +23,7 @@ rule report:
     input:
         evals=lambda wc: MODEL_TARGETS,
         volumes=[dataset_path(v) for v in REPORT_VOLUMES],
+        validity=[dataset_path(v) for v in REPORT_VALIDITY],
         seesaw=list(REPORT_SEESAW.values()),
     output:
         md=report("results/report/report.md", caption="../report/report.rst",
@@ -42,3 +48,29 @@ rule report:
 
 
 TARGETS.append("results/report/report.md")
+
+
+# An early report from the models alone (marked partial): readable while the slow inputs
+# (Fig. 2's level-3 labelling, label validity, see-saw) are still running.
+rule report_partial:
+    input:
+        evals=lambda wc: MODEL_TARGETS,
+    output:
+        md="results/report/partial/report.md",
+    log:
+        "logs/report/report_partial.log",
+    params:
+        n_mc=int(REPORT_CFG.get("n_mc", 1_000_000)),
+        seed=SEED,
+    priority: 5
+    threads: 1
+    conda:
+        "../../envs/ml-cpu.yaml"
+    shell:
+        "chshml report --partial --eval-dir results/eval --data-dir results/data "
+        "--n-mc {params.n_mc} --seed {params.seed} -o results/report/partial "
+        "--threads {threads} > {log} 2>&1"
+
+
+if REPORT_PARTIAL:
+    TARGETS.append("results/report/partial/report.md")

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", default="results/report", help="output directory")
     p.add_argument("--figures-dir", help="where the PNGs go (default: the output directory)")
+    p.add_argument("--partial", action="store_true",
+                   help="mark the report as partial (built while slow inputs still run)")
     p.set_defaults(run=run)
 
 
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
                         [Path(v) for v in args.volume], Path(args.seesaw) if args.seesaw
                         else None, args.n_mc, args.seed,
                         Path(args.figures_dir) if args.figures_dir else None,
-                        _opt(args.seesaw_appendix), _opt(args.seesaw_fig6))
+                        _opt(args.seesaw_appendix), _opt(args.seesaw_fig6),
+                        partial=args.partial)
     print(f"chshml report: -> {path}", file=sys.stderr)
     return 0
 

@@ -90,24 +90,71 @@ def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
         v = paper.get(("text", "", row, "value"))
         return T.fmt(v.value) if v else "–"
 
-    lines = [f"Monte Carlo with seed {seed} ({secs:.1f} s): estimate ± standard error.", "",
-             "| quantity | ours | n | paper |", "|---|---|---|---|",
+    def gap(est: float, se: float, exact: float) -> str:
+        return f"{abs(est - exact) / se:.1f}" if se > 0 else "–"
+
+    q4x, l8x = ev.VOLUME_Q4_EXACT, ev.VOLUME_L8_EXACT
+    lines = [f"Monte Carlo with seed {seed} ({secs:.1f} s): estimate ± standard error, against "
+             "the exact value (gap in standard errors); the paper's rounded value for reference.",
+             "",
+             "| quantity | ours | n | exact | gap (s.e.) | paper |", "|---|---|---|---|---|---|",
              f"| vol(Q)/vol(NS), 4-D (TLM labels) | {q4:.5f} ± {q4se:.5f} | {n_mc} | "
-             f"{pv('vol_Q_over_NS_4d')} |",
+             f"3π²/32 = {q4x:.5f} | {gap(q4, q4se, q4x)} | {pv('vol_Q_over_NS_4d')} |",
              f"| vol(L)/vol(NS), 8-D | {l8:.5f} ± {l8se:.5f} | {max(n_mc // 5, 1000)} | "
-             f"{pv('vol_L_over_NS_8d')} |",
+             f"16/17 = {l8x:.5f} | {gap(l8, l8se, l8x)} | {pv('vol_L_over_NS_8d')} |",
              f"| directions leaving L through the canonical CHSH facet | {ex['canonical']:.5f} ± "
-             f"{ex['canonical_se']:.5f} | {n_mc} | {pv('chsh_facet_direction_share')} |",
+             f"{ex['canonical_se']:.5f} | {n_mc} | – | – | {pv('chsh_facet_direction_share')} |",
              f"| directions leaving L through any CHSH facet | {ex['any']:.5f} ± "
-             f"{ex['any_se']:.5f} | {n_mc} | – |"]
-    uni = data.get("corr4_uniform_test")
+             f"{ex['any_se']:.5f} | {n_mc} | – | – | – |"]
+    uni = data.get("corr4_test_unbalanced")
     if uni and "quantum" in uni:
         n = uni["n"] - uni.get("undecided", 0)
-        lines.append(f"| vol(Q)/vol(NS), 4-D, from corr4_uniform_test labels | "
-                     f"{uni['quantum']:.5f} ± {ev.binomial_se(uni['quantum'], n):.5f} | {n} | "
-                     f"{pv('vol_Q_over_NS_4d')} |")
+        se = ev.binomial_se(uni["quantum"], n)
+        lines.append(f"| vol(Q)/vol(NS), 4-D, from corr4_test_unbalanced labels (NPA level 1) | "
+                     f"{uni['quantum']:.5f} ± {se:.5f} | {n} | {q4x:.5f} | "
+                     f"{gap(uni['quantum'], se, q4x)} | {pv('vol_Q_over_NS_4d')} |")
     vals = {"vol_q4": [q4, q4se], "vol_l8": [l8, l8se], "exit_share": ex}
     return "\n".join(lines), vals
+
+
+def label_validity(data_dir: Path | None) -> list[dict]:
+    """8-D datasets relabelled at another level (``points_from`` copies) against their base.
+
+    The base labels are those the sampler or labeller stored (e.g. level 1+AB); the copy holds
+    the same points labelled at a tighter level (2, 3). Rows: label changes by kind.
+    """
+    from chshml.store import read_h5
+
+    rows: list[dict] = []
+    if not data_dir or not Path(data_dir).is_dir():
+        return rows
+    for path in sorted(Path(data_dir).glob("*.h5")):
+        try:
+            data, attrs = read_h5(path)
+        except (OSError, KeyError):
+            continue
+        base = str(attrs.get("points_from", path.stem))
+        base_path = Path(data_dir) / f"{base}.h5"
+        if base == path.stem or not base_path.is_file() or "label" not in data:
+            continue
+        try:
+            bdata, battrs = read_h5(base_path)
+        except (OSError, KeyError):
+            continue
+        if np.asarray(data["points"]).shape[-1] != 8 or "label" not in bdata:
+            continue
+        if not np.array_equal(np.asarray(bdata["points"]), np.asarray(data["points"])):
+            continue
+        old, new = np.asarray(bdata["label"]), np.asarray(data["label"])
+        n_q = int(np.sum(old == 1))
+        q_to_not = int(np.sum((old == 1) & (new == 0)))
+        rows.append({"dataset": base, "relabelled": path.stem,
+                     "base_level": str(battrs.get("level", "?")),
+                     "level": str(attrs.get("level", "?")), "n": int(len(old)),
+                     "q_to_not": q_to_not, "not_to_q": int(np.sum((old == 0) & (new == 1))),
+                     "to_undecided": int(np.sum((old >= 0) & (new < 0))),
+                     "share_quantum_lost": q_to_not / n_q if n_q else None})
+    return rows
 
 
 def volume_points(files: list[Path]) -> list[dict]:
@@ -135,8 +182,12 @@ def volume_points(files: list[Path]) -> list[dict]:
 def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
                  volume_files: list[Path] | None = None, seesaw: Path | None = None,
                  n_mc: int = 1_000_000, seed: int = 0, figures_dir: Path | None = None,
-                 seesaw_appendix: Path | None = None, seesaw_fig6: Path | None = None) -> Path:
-    """Write ``out_dir/report.md`` and PNGs (in ``figures_dir``, default ``out_dir``)."""
+                 seesaw_appendix: Path | None = None, seesaw_fig6: Path | None = None,
+                 partial: bool = False) -> Path:
+    """Write ``out_dir/report.md`` and PNGs (in ``figures_dir``, default ``out_dir``).
+
+    ``partial``: an early report built while slow inputs are still running; it says so at the
+    top, and every input not there yet is listed under "Missing inputs"."""
     import os
 
     import h5py
@@ -206,12 +257,19 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
         f"Generated {_dt.datetime.now().isoformat(timespec='seconds')}. Each accuracy cell "
         "reads *ours / paper* (Alves, Gigena, Kaniewski 2024). Our 4-D truth is exact (TLM); "
         "8-D labels are NPA at the level in the dataset table.",
+        *(["> **Partial report**, built while slow inputs (Fig. 2 volumes, label validity, "
+            "see-saw) are still running: every missing input is listed below; the final "
+            "report is results/report/report.md."] if partial else []),
         "## Missing inputs", "\n".join(f"* {m}" for m in missing) or "None.",
         "## Datasets (sizes, seeds, timings)", datasets_section(data_list),
         "## Table I", table_i(data, paper_rows),
     ]
     for t in ("II", "III", "IV", "V", "VI", "VII"):
         parts += [f"## Table {t}", T.accuracy_table(t, evals, paper)]
+    parts += ["## 8-D network: global accuracy, NS-wide (paper Sec. IV B 2)",
+              T.nn_global_table(evals, paper),
+              "## 8-D label validity (labels against tighter reference sets)",
+              T.label_validity_table(label_validity(data_dir))]
     parts += ["## All evaluated models", T.all_models_table(evals) if evals else "*None.*",
               "## Models (training)", models_section(evals),
               "## Table VIII", T.table_viii(paper_rows, seesaw_data),

@@ -15,6 +15,17 @@ from chshml.geometry import SLICES, tlm_margin  # noqa: E402
 
 QUANTUM, OTHER = "#2ca02c", "#b0b0b0"
 
+#: Axis labels of the slices: the point is origin + x u + y v (geometry.SLICES).
+AXIS_LABELS = {
+    "slice1": ("x: weight of PR box (1,1,1,-1)", "y: weight of PR box (1,-1,1,1)"),
+    "slice2": (r"x = $\langle A_0B_0\rangle = \langle A_0B_1\rangle = \langle A_1B_0\rangle$",
+               r"y = $\langle A_1B_1\rangle$"),
+    "slice8": ("x: correlators x(1,1,1,-1)", "y: all four marginals"),
+}
+#: Slice names in captions; slice8 is our own plane, not the paper's (Ref. [38] Fig. 3).
+SLICE_TITLES = {"slice1": "slice 1", "slice2": "slice 2",
+                "slice8": "8-D slice (our substitute plane)"}
+
 
 def _tlm_boundary(ax: plt.Axes, name: str) -> None:
     sl = SLICES[name]
@@ -59,6 +70,9 @@ def slice_panel(ax: plt.Axes, name: str, xy: np.ndarray, pred: np.ndarray,
     ax.text(0.02, 0.02, f"acc = {acc:.4f}", transform=ax.transAxes, fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     ax.set_title(title, fontsize=9)
+    xl, yl = AXIS_LABELS.get(name, ("x", "y"))
+    ax.set_xlabel(xl, fontsize=8)
+    ax.set_ylabel(yl, fontsize=8)
     ax.set_xlim(*sl.x_range)
     ax.set_ylim(*sl.y_range)
     ax.set_aspect("equal")
@@ -79,7 +93,7 @@ def slices_figure(slices: dict[str, dict[str, np.ndarray]], model: str, out: Pat
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.8), squeeze=False)
     for ax, n in zip(axes[0], names, strict=True):
         s = slices[n]
-        slice_panel(ax, n, s["xy"], s["pred"], s["truth"], f"{model}: {n}")
+        slice_panel(ax, n, s["xy"], s["pred"], s["truth"], f"{model}: {SLICE_TITLES.get(n, n)}")
     fig.text(0.5, 0.005, "green: predicted quantum, grey: not; dashed: true boundary "
              "(TLM on 4-D slices, labelled NPA data on 8-D slices)", ha="center", fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -90,15 +104,20 @@ def slices_figure(slices: dict[str, dict[str, np.ndarray]], model: str, out: Pat
 
 def spread_figure(curves: dict[str, dict], out: Path) -> Path:
     """Spread accuracy against sigma, one line per model."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for model, c in curves.items():
-        ax.plot(c["sigma"], c["acc"], marker="o", ms=3, label=model)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = plt.get_cmap("tab20").colors
+    markers = "os^vD<>pXh*P"
+    for i, (model, c) in enumerate(sorted(curves.items())):
+        style = "--" if model.startswith("nn_") else "-"
+        ax.plot(c["sigma"], c["acc"], ls=style, marker=markers[i % len(markers)], ms=3,
+                color=colours[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20], label=model)
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
     ax.set_xscale("log")
     ax.set_xlabel(r"$\sigma$ (boundary points shifted by $1+N(0,\sigma)$)")
     ax.set_ylabel("spread accuracy")
     ax.set_ylim(0.4, 1.01)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, ncol=2, loc="lower right", title="solid: SVM, dashed: NN",
+              title_fontsize=6)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, out)
