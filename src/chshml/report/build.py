@@ -46,17 +46,27 @@ def _attr(attrs: dict, *keys: str) -> Any:
 def datasets_section(data: list[dict]) -> str:
     if not data:
         return "*No dataset files found.*"
-    lines = ["| dataset | n | dim | quantum share | undecided | train/val/test | level | seed "
-             "| CPU s |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | n | dim | quantum share | undecided | train/val/test | level | recipe "
+             "| seed | CPU s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for d in data:
         a = d["attrs"]
         sp = "/".join(str(d["splits"].get(k, "–")) for k in ("train", "val", "test"))
         cpu = _attr(a, "cpu_seconds")
         lines.append(f"| {d['name']} | {d['n']} | {d['dim']} | {T.fmt(d.get('quantum'), 3)} | "
                      f"{d.get('undecided', '–')} | {sp} | {_attr(a, 'level') or '–'} | "
+                     f"{_recipe(a)} | "
                      f"{_attr(a, 'seed', 'global_seed') if _attr(a, 'seed', 'global_seed') is not None else '–'} | "  # noqa: E501
                      f"{T.fmt(float(cpu), 1) if cpu is not None else '–'} |")
     return "\n".join(lines)
+
+
+def _recipe(attrs: dict) -> str:
+    """Recipe of a boundary/spread dataset (``paper`` or ``ns_interior``) and its split."""
+    recipe = _attr(attrs, "recipe", "sample.recipe")
+    if recipe is None:
+        return "–"
+    group = _attr(attrs, "split_group")
+    return f"{recipe}{', pairs kept together' if group and int(group) > 1 else ''}"
 
 
 def table_i(data: dict[str, dict], paper: list[T.PaperValue]) -> str:
