@@ -16,6 +16,10 @@ _SVM_BOUNDARY = dict(_SVM.pop("boundary", {}) or {})
 #: Snakemake priority of train_nn: on a small machine the 2-thread NN jobs would otherwise
 #: wait behind every 1-thread labelling job that frees a single core.
 _NN_PRIORITY = int(_NN.pop("priority", 10))
+#: Threads of train_nn. Priority alone does not stop starvation: whenever one core frees, a
+#: 1-thread job fits and a 2-thread network does not (measured with --cores 2). The small
+#: MLPs gain little from a second thread; a cluster profile may raise it (set-threads).
+_NN_THREADS = int(_NN.pop("threads", 2))
 MODEL_SUFFIX = {"svm": "joblib", "nn": "keras"}
 MODEL_NAMES = [f"svm_{d}" for d in SVM_DATASETS] + [f"nn_{d}" for d in NN_DATASETS]
 
@@ -107,7 +111,7 @@ rule train_nn:
     params:
         opts=_set_args(_NN),
     priority: _NN_PRIORITY
-    threads: 2
+    threads: _NN_THREADS
     conda:  # the slurm profile gives train_nn a GPU (gres); CHSHML_GPU=1 picks the CUDA env
         "../../envs/ml-gpu.yaml" if os.environ.get("CHSHML_GPU") else "../../envs/ml-cpu.yaml"
     shell:
