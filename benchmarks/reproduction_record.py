@@ -92,14 +92,71 @@ def print_rows(run: Path) -> None:
                   f"{glob.value:.4f} | {gap:.1f} |")
 
 
+def _sizes(config_files: list[Path]) -> dict[str, int]:
+    """Dataset sizes ``n`` after layering config files (points_from copies: the base's n)."""
+    import yaml
+
+    ds: dict[str, dict] = {}
+    for f in config_files:
+        for name, spec in (yaml.safe_load(f.read_text()).get("datasets") or {}).items():
+            ds.setdefault(name, {}).update(spec)
+    out = {}
+    for name, spec in ds.items():
+        src = spec.get("points_from")
+        n = ds.get(src, {}).get("n") if src else spec.get("n")
+        if n:
+            out[name] = int(n)
+    return out
+
+
+def print_projection(run: Path, base: list[Path], target: list[Path],
+                     restarts: tuple[int, int] = (3, 10)) -> None:
+    """CPU of every stage at the sizes of ``target`` from the rates measured in ``run``.
+
+    Sampling and labelling scale linearly in the points; SVM fits as n^2 (measured: 7e3 ->
+    2.8e4 training points cost 5x per fit, the grid's large-C fits more); networks linearly
+    in the points and the restarts; evaluations do not scale (fixed 2e4-point sets).
+    """
+    small, big = _sizes(base), _sizes([*base, *target])
+    print("| stage | CPU s measured | n measured | n projected | CPU s projected | rule |")
+    print("|---|---|---|---|---|---|")
+    total = [0.0, 0.0]
+    for stage, (_, cpu, _) in sorted(stage_times(run).items()):
+        kind, _, name = stage.partition(" ")
+        ds = name.split("_", 1)[1] if kind in ("train", "evaluate") else name
+        n0, n1 = small.get(ds), big.get(ds)
+        if stage.startswith("seesaw"):
+            factor, rule = 0.0, "see-saw: not in the paper-size run"
+        elif kind in ("sample", "label", "merge") and n0 and n1:
+            factor, rule = n1 / n0, "linear"
+        elif kind == "train" and n0 and n1:
+            if name.startswith("svm"):
+                factor, rule = (n1 / n0) ** 2, "n^2"
+            else:
+                factor, rule = n1 / n0 * restarts[1] / restarts[0], "n x restarts"
+        else:
+            factor, rule = 1.0, "fixed"
+        total[0] += cpu
+        total[1] += cpu * factor
+        print(f"| {stage} | {cpu:.1f} | {n0 or '–'} | {n1 or '–'} | {cpu * factor:.0f} | "
+              f"{rule} |")
+    print(f"| **all** | {total[0]:.0f} | | | {total[1]:.0f} | |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path, help="workflow directory (with logs/ and results/)")
+    ap.add_argument("--project", type=Path, nargs="*", default=None, metavar="CONFIG",
+                    help="also project each stage's CPU to these layered sizes (e.g. "
+                         "config/paper.yaml) from the rates measured in RUN (config.yaml sizes)")
     args = ap.parse_args()
     print("### CPU and wall time per stage\n")
     print_stages(args.run)
     print("\n### Table rows: ours / paper\n")
     print_rows(args.run)
+    if args.project:
+        print("\n### Projection to the layered sizes\n")
+        print_projection(args.run, [args.run / "config.yaml"], args.project)
     rep = args.run / "results" / "report" / "report.json"
     if rep.is_file():
         print("\n### Volumes (report.json)\n")
