@@ -24,7 +24,7 @@ AXIS_LABELS = {
 }
 #: Slice names in captions; slice8 is our own plane, not the paper's (Ref. [38] Fig. 3).
 SLICE_TITLES = {"slice1": "slice 1", "slice2": "slice 2",
-                "slice8": "8-D slice (our substitute plane)"}
+                "slice8": "8-D slice (our substitute)"}
 
 
 def _tlm_boundary(ax: plt.Axes, name: str) -> None:
