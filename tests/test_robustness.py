@@ -171,10 +171,14 @@ def test_boundary_epsilon_unreachable_ends_fast(tmp_path):
                           "--seed", "1", "--epsilon", "0.9", "-o", "b.h5", cwd=tmp_path),
                    "--epsilon")
     res = chshml("sample", "--space", "corr4", "--method", "boundary", "-n", "4", "--seed",
-                 "1", "--epsilon", "0.4", "-o", "b.h5", cwd=tmp_path)
+                 "1", "--epsilon", "0.4", "--recipe", "ns_interior", "-o", "b.h5", cwd=tmp_path)
     assert res.returncode == 2 and "--epsilon 0.4" in res.stderr
     assert "Traceback" not in res.stderr and "[chshml]" not in res.stderr.splitlines()[-1]
     assert time.monotonic() - t < 60
+    # the paper's recipe keeps outer points beyond NS (label 0): any epsilon is reachable
+    res = chshml("sample", "--space", "corr4", "--method", "boundary", "-n", "4", "--seed",
+                 "1", "--epsilon", "0.4", "-o", "b.h5", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
 
 
 def test_sampler_labels_verify(tmp_path):
