@@ -113,7 +113,7 @@ def test_seesaw_results_fill_table_viii_and_appendix(tmp_path):
                           seesaw_appendix=tmp_path / "appendix_a.json",
                           seesaw_fig6=tmp_path / "fig6.png")
     text = report.read_text()
-    assert "| 1 | d=2, seeds=5 | 2271 | 01:07:30 | d=2, seeds=5 | 41 / 90 | 12 |" in text
+    assert "| 1 | d=2, seeds=5 | 2271 | 01:07:30 | d=2, seeds=5 | 41 / 90 | – (–) | 12 |" in text
     assert "| 1e-3 | 0.7500 | 0.6793 |" in text
     missing_section = text.split("## ")[1]
     assert missing_section.startswith("Missing inputs") and "see-saw" not in missing_section

@@ -274,16 +274,25 @@ def table_viii(paper_rows: list[PaperValue], seesaw: dict | None) -> str:
         lines.append("*Our see-saw results are not available yet (no see-saw output found); "
                      "the paper's rounds are listed for reference.*\n")
     lines += ["| round | paper: d, seeds | paper: new in Q_dxd | paper: CPU d:h:m | "
-              "ours: d, seeds | ours: new / tried | ours: CPU s |", "|---|---|---|---|---|---|---|"]
+              "ours: d, seeds | ours: new / tried | ours: new starts (distinct at d) | "
+              "ours: CPU s (new work) |", "|---|---|---|---|---|---|---|---|"]
     paper_viii = {int(v.row): v for v in paper_rows if v.table == "VIII"}
     for k in sorted(set(paper_viii) | set(ours)):
         v, o = paper_viii.get(k), ours.get(k)
         p_cells = ([v.column.replace(";n_in", "").replace(";", ", "), str(int(v.value or 0)),
                     v.note] if v else ["–"] * 3)
+        new_starts = o.get("new_seeds") if o else None
+        cpu = o.get("cpu_seconds") if o else None
         o_cells = ([f"d={o.get('d')}, seeds={o.get('seeds')}",
                     f"{o.get('newly_certified', '–')} / {o.get('points_tried', '–')}",
-                    fmt(o.get("cpu_seconds"), 0)] if o else ["–"] * 3)
+                    f"{new_starts if new_starts is not None else '–'} "
+                    f"({o.get('distinct_seeds_at_d', '–')})",
+                    "0 (repeated starts)" if new_starts == 0 else fmt(cpu, 0)]
+                   if o else ["–"] * 4)
         lines.append("| " + " | ".join([str(k)] + p_cells + o_cells) + " |")
+    lines += ["", "*Produced by:* each round continues the restart seeds used before at its d "
+              "(`seesaw.fresh_seeds`, as the paper's rounds: 1,805 distinct d = 6 starts at "
+              "paper size); a round that only repeats earlier starts would count no CPU."]
     return "\n".join(lines)
 
 
