@@ -36,7 +36,8 @@ NS_CLIP_RTOL = 2e-6
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
 BLOCK = 2048
 
-GAUGE_KEYS = ("reference", "ell", "alpha", "max_train", "select_max", "band_quantile", "seed")
+GAUGE_KEYS = ("reference", "ell", "alpha", "max_train", "select_max", "band_quantile", "seed",
+              "clipped")
 
 
 @dataclass
@@ -46,7 +47,9 @@ class GaugeConfig:
     ``ell``/``alpha``: grids of RBF length scale (facet-point coordinates) and ridge;
     chosen on the validation rays with at most ``select_max`` training rays, then refitted
     on at most ``max_train`` rays. ``band_quantile``: quantile of the validation relative
-    error used as the error band.
+    error used as the error band. ``clipped``: also fit rays whose boundary point lies on an
+    NS facet (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip
+    far below NS where Q's boundary runs along an NS facet.
     """
 
     reference: str = "auto"
@@ -56,6 +59,7 @@ class GaugeConfig:
     select_max: int = 2000
     band_quantile: float = 0.99
     seed: int = 0
+    clipped: bool = True
 
     @classmethod
     def from_dict(cls, d: dict | None) -> GaugeConfig:
@@ -143,16 +147,23 @@ class KernelFit:
 class GaugeModel:
     """Predicted gauge of any behaviour; exact on NS rays, regression on curved rays."""
 
-    def __init__(self, dim: int, fit: KernelFit, band: float) -> None:
+    def __init__(self, dim: int, fit: KernelFit, band: float, floor: KernelFit | None = None,
+                 floor_margin: float = 0.0) -> None:
         self.dim = dim
         self.fit = fit
         self.band = float(band)
+        self.floor = floor
+        self.floor_margin = float(floor_margin)
 
     def facet_gauge(self, q: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
-        """``lam(q)`` of canonical facet points, clipped to ``[1, lam_NS(q)]``."""
+        """``lam(q)`` of canonical facet points: the curved-part fit, floored by the fit that
+        also saw NS-facet rays (minus its margin), clipped to ``[1, lam_NS(q)]``."""
         if len(q) == 0:
             return np.zeros(0)
-        return np.clip(self.fit(q), 1.0, lam_ns_q)
+        lam = self.fit(q)
+        if self.floor is not None:
+            lam = np.maximum(lam, self.floor(q) - self.floor_margin)
+        return np.clip(lam, 1.0, lam_ns_q)
 
     def gauge(self, points: np.ndarray) -> np.ndarray:
         """Predicted ``lam(p)`` (``inf`` at the origin): a point is quantum iff it is >= 1."""
@@ -168,6 +179,10 @@ class GaugeModel:
         arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
                   "alpha": np.array(self.fit.alpha), "band": np.array(self.band)}
+        if self.floor is not None:
+            arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
+                           "floor_poly": self.floor.poly,
+                           "floor_margin": np.array(self.floor_margin)})
 
         def dump(tmp: Path) -> None:
             with open(tmp, "wb") as f:
@@ -181,7 +196,12 @@ class GaugeModel:
         with np.load(path, allow_pickle=False) as z:
             fit = KernelFit(z["centres"], z["coef"], z["poly"], float(z["ell"]),
                             float(z["alpha"]))
-            return cls(int(z["dim"]), fit, float(z["band"]))
+            floor = None
+            if "floor_centres" in z:
+                floor = KernelFit(z["floor_centres"], z["floor_coef"], z["floor_poly"],
+                                  float(z["ell"]), float(z["alpha"]))
+            return cls(int(z["dim"]), fit, float(z["band"]), floor,
+                       float(z["floor_margin"]) if "floor_margin" in z else 0.0)
 
 
 class GaugeClassifier(Classifier):
@@ -235,11 +255,14 @@ class GaugeData:
     lam_ns_q: np.ndarray
     is_train: np.ndarray
     counts: dict
+    on_ns: np.ndarray | None = None
 
 
 def gauge_training_data(points: np.ndarray, lam: np.ndarray, dim: int,
-                        split: np.ndarray | None, rng: np.random.Generator) -> GaugeData:
-    """Rays leaving L through a CHSH facet whose boundary point is off the NS boundary.
+                        split: np.ndarray | None, rng: np.random.Generator,
+                        clipped: bool = True) -> GaugeData:
+    """Rays leaving L through a CHSH facet: those whose boundary point is off the NS boundary
+    (the curved part), and with ``clipped`` also those on an NS facet (target ``lam_NS``).
 
     ``split``: True for training rows (else validation); None draws a random 85/15 split.
     """
@@ -254,8 +277,10 @@ def gauge_training_data(points: np.ndarray, lam: np.ndarray, dim: int,
               "chsh_rays": int(np.sum(chart.curved)),
               "on_ns_facet": int(np.sum(usable & ~curved)),
               "unusable_gauge": int(np.sum(~usable)), "curved_rays": int(np.sum(curved))}
-    return GaugeData(chart.q[curved], lam_q[curved], chart.lam_ns_q[curved], is_train[curved],
-                     counts)
+    keep = usable if clipped else curved
+    target = np.where(curved, lam_q, chart.lam_ns_q)
+    return GaugeData(chart.q[keep], target[keep], chart.lam_ns_q[keep], is_train[keep], counts,
+                     ~curved[keep])
 
 
 def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
@@ -265,10 +290,13 @@ def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
 
 
 def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
-    """Choose (ell, alpha) on validation rays, refit, calibrate the band; (model, meta)."""
-    x_tr, y_tr = data.q[data.is_train], data.lam_q[data.is_train]
-    x_va, y_va = data.q[~data.is_train], data.lam_q[~data.is_train]
-    ns_va = data.lam_ns_q[~data.is_train]
+    """Choose (ell, alpha) on validation rays of the curved part, refit, add the NS-facet
+    rays the fit dips under (active constraints), calibrate the band; (model, meta)."""
+    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
+    clip_tr = data.is_train & on_ns
+    x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]
+    x_va, y_va = data.q[~data.is_train & ~on_ns], data.lam_q[~data.is_train & ~on_ns]
+    ns_va = data.lam_ns_q[~data.is_train & ~on_ns]
     if len(x_tr) < 10 or len(x_va) < 1:
         raise InputError(f"only {len(x_tr)} training and {len(x_va)} validation rays through "
                          "a CHSH facet off the NS boundary: need more directions")
@@ -287,11 +315,24 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                 best = row
     select_s = time.process_time() - t0
     t = time.process_time()
-    fit = KernelFit.fit(x_tr[:cfg.max_train], y_tr[:cfg.max_train], best["ell"], best["alpha"])
+    x_fit, y_fit = x_tr[:cfg.max_train], y_tr[:cfg.max_train]
+    fit = KernelFit.fit(x_fit, y_fit, best["ell"], best["alpha"])
+    floor, floor_tau = None, 0.0
+    if cfg.clipped and clip_tr.any():
+        # second fit on curved and NS-facet rays (lam = lam_NS there): its value minus a
+        # calibrated margin is a floor, so the curved fit cannot dip far below lam_NS where
+        # the boundary runs along an NS facet (its own accuracy is poorer near the contact)
+        both = data.is_train
+        floor = KernelFit.fit(data.q[both][:cfg.max_train], data.lam_q[both][:cfg.max_train],
+                              best["ell"], best["alpha"])
+        over = floor(x_va) - y_va
+        floor_tau = float(max(np.quantile(over, 0.999), 0.0) + 1e-6)
     fit_s = time.process_time() - t
-    err = _relative_errors(fit, x_va, y_va, ns_va)
+    model = GaugeModel(data.q.shape[1] if data.q.shape[1] == CORR_DIM else FULL_DIM, fit, 0.0,
+                       floor, floor_tau)
+    err = np.abs(model.facet_gauge(x_va, ns_va) / y_va - 1.0)
     band = float(np.quantile(err, cfg.band_quantile))
-    model = GaugeModel(data.q.shape[1] if data.q.shape[1] == CORR_DIM else FULL_DIM, fit, band)
+    model.band = band
     meta = {
         "kind": "gauge", "config": asdict(cfg), "grid": grid,
         "chosen": {"ell": best["ell"], "alpha": best["alpha"]},
@@ -300,7 +341,7 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                        "p90_rel_err": float(np.quantile(err, 0.9)),
                        "max_rel_err": float(np.max(err)), "band": band,
                        "band_quantile": cfg.band_quantile},
-        "n_centres": int(len(fit.centres)), "rays": data.counts,
+        "n_centres": int(len(fit.centres)), "rays": data.counts, "floor_margin": floor_tau,
         "timings": {"select_cpu_seconds": select_s, "fit_cpu_seconds": fit_s},
     }
     return model, meta
@@ -360,7 +401,7 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         split = np.zeros(len(points), bool)
         split[np.asarray(data["idx_train"], int)] = True
     rng = np.random.default_rng(cfg.seed)
-    gdata = gauge_training_data(points, lam, dim, split, rng)
+    gdata = gauge_training_data(points, lam, dim, split, rng, cfg.clipped)
     model, meta = fit_gauge(gdata, cfg)
     meta.update({
         "reference": reference, "truth": source,
