@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chshml.geometry import CANONICAL_CHSH_SIGNS, CORR_DIM, FULL_DIM, chsh_values, to_full
+from chshml.geometry import CANONICAL_CHSH_SIGNS, CORR_DIM, chsh_values, to_full
 
 #: Rays whose CHSH exit is within this relative distance of their NS exit count as NS rays.
 NS_EXIT_RTOL = 1e-12
@@ -68,12 +68,17 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
     full = to_full(points)
     if dim == CORR_DIM and np.any(full[:, :4] != 0):
         raise ValueError("a correlation-space (corr4) gauge model needs zero marginals")
-    lam_ns = ns_gauge_full(full)
-    chsh = np.max(chsh_values(full), axis=1) if len(full) else np.zeros(0)
+    # every quantity from the orbit representative: exactly invariant, to the last bit
+    nonzero = np.any(full != 0, axis=1)
+    rep_all = full.copy()
+    if nonzero.any():
+        rep_all[nonzero] = fundamental_domain(full[nonzero])
+    lam_ns = ns_gauge_full(rep_all)
+    chsh = np.max(chsh_values(rep_all), axis=1) if len(full) else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lam_l = np.where(chsh > 0, 2.0 / np.where(chsh > 0, chsh, 1.0), np.inf)
-    curved = np.isfinite(lam_l) & (lam_l < lam_ns * (1 - NS_EXIT_RTOL))
-    rep = fundamental_domain(full[curved]) if curved.any() else np.zeros((0, FULL_DIM))
+    curved = nonzero & np.isfinite(lam_l) & (lam_l < lam_ns * (1 - NS_EXIT_RTOL))
+    rep = rep_all[curved]
     s_rep = rep[:, 4:] @ CANONICAL_CHSH_SIGNS
     q = 2.0 * rep / s_rep[:, None] if len(rep) else rep
     lam_ns_q = ns_gauge_full(q)
