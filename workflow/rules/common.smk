@@ -162,6 +162,12 @@ def _stage_errors(cfg: dict) -> list[str]:
                 need(f"models.evaluate.{group}.{space}.{key}", name)
     for name in (cfg.get("report") or {}).get("volumes", []):
         need("report.volumes", name)
+    for model, spec in ((models.get("gauge") or {}).get("models") or {}).items():
+        data = (spec or {}).get("data")
+        if data not in datasets:  # rays may be unlabelled (4-D: exact TLM gauges)
+            lines.append(f"'models.gauge.models.{model}.data': unknown dataset '{data}'")
+        if (spec or {}).get("eval_data") is not None:
+            need(f"models.gauge.models.{model}.eval_data", spec["eval_data"])
     return lines
 
 
