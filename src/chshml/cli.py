@@ -28,6 +28,7 @@ COMMANDS = {
     "seesaw-summary": "seesaw_summary",
     "seesaw": "seesaw",
     "verify": "verify",
+    "certify": "certify",
 }
 
 
