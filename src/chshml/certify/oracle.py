@@ -20,6 +20,7 @@ import numpy as np
 from chshml.certify.atoms import I2, X, Z, behaviours, deterministic_atoms
 from chshml.certify.linalg import eigh
 
+
 @dataclass
 class OracleResult:
     """Local maxima found, best first: value ``beta . p``, states, angles and behaviours."""
