@@ -179,12 +179,11 @@ class HullSolver:
                 if dec is not None:
                     return HullResult(dec, 0.0, it, "decomposed")
             found = self.oracle.maximise(r[:8], warm=A[sup])
-            gain = found.values + r[8] - r @ (lifted @ w)   # r . (q,1) minus r . current
-            # improving iff r . (q, 1) > 0 (the current point has r . x = 0 at optimum)
+            # improving iff r . (q, 1) > 0 (at the master's optimum r . (q_i, 1) <= 0 for
+            # every column, with equality on the support)
             improving = found.values + r[8] > 1e-15 * max(1.0, gap)
             if not improving.any():
                 return HullResult(None, gap, it, "no improving atom")
-            del gain
             # keep the support and the newest columns
             keep = np.union1d(sup, np.arange(max(0, len(Q) - self.max_columns), len(Q)))
             keep = np.union1d(keep, np.arange(16))
