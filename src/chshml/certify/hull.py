@@ -48,7 +48,11 @@ class Decomposition:
 
 @dataclass
 class HullResult:
-    """Outcome for one point: a decomposition (or None), the gap and the work done."""
+    """Outcome for one point: a decomposition (or None), the gap and the work done.
+
+    ``gap``: Euclidean distance from ``p`` to the best point of the inner hull found (an upper
+    bound on the distance from ``p`` to the hull of the atoms found; 0 if decomposed).
+    """
 
     decomposition: Decomposition | None
     gap: float
@@ -170,9 +174,10 @@ class HullSolver:
             lifted = np.vstack([Q.T, np.ones(len(Q))])
             w, _ = nnls(lifted, target, maxiter=50 * len(Q))
             r = target - lifted @ w
-            gap = float(np.linalg.norm(r))
+            # distance from p to a point of the inner hull (the master's, renormalised)
+            gap = float(np.linalg.norm(p - Q.T @ w / w.sum())) if w.sum() > 0 else np.inf
             sup = np.flatnonzero(w > 0)
-            if np.abs(r).max() <= 1e-13 or (gap <= self.refine_below
+            if np.abs(r).max() <= 1e-13 or (np.linalg.norm(r) <= self.refine_below
                                             and it - last_refine >= self.refine_every):
                 last_refine = it
                 dec = self._finish(p, lifted, w, S, A)

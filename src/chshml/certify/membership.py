@@ -108,8 +108,9 @@ def certify_points(points: np.ndarray, level: str = "4", tol: float = DEFAULT_TO
                          "(Alice first); atom_angles[i, j] = (a0, a1, b0, b1), observable "
                          "cos t Z + sin t X (a +-1 observable is t = 0 or pi on |0>); rows "
                          "j >= n_atoms[i] are zero padding",
-        "gap_meaning": "label -1: Euclidean distance from the point to the closest point of "
-                       "the inner hull of the atoms found; 0 for label 1; NaN for label 0",
+        "gap_meaning": "label -1: Euclidean distance from the point to the best point of the "
+                       "inner hull of the atoms found (an upper bound on its distance to that "
+                       "hull); 0 for label 1; NaN for label 0",
         "npa_level": npa.level, "npa_solver": npa.solver,
     })
     return CertifyResult(
