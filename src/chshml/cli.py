@@ -29,6 +29,7 @@ COMMANDS = {
     "seesaw-summary": "seesaw_summary",
     "seesaw": "seesaw",
     "verify": "verify",
+    "certify": "certify",
 }
 
 
