@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chshml.certify.atoms import I2, X, Z, behaviours, deterministic_atoms
-from chshml.certify.linalg import eigh
+from chshml.linalg import eigh
 
 
 @dataclass
