@@ -30,6 +30,8 @@ COMMANDS = {
     "seesaw": "seesaw",
     "verify": "verify",
     "certify": "certify",
+    "certify-rays": "certify_rays",
+    "certify-summary": "certify_summary",
 }
 
 
