@@ -34,3 +34,25 @@ def test_certify_stage_table8_and_appendix_a(tmp_path):
     assert app["n_directions"] == 3
     for lo_count, hi_count in app["counts_below"].values():
         assert 0 <= lo_count <= hi_count <= 3  # a certified range of counts
+
+
+def test_dataset_with_certified_q_labels(tmp_path):
+    """`reference: Q`: a dataset's shards labelled by chshml certify, merged and verified."""
+    overlay = tmp_path / "q.yaml"
+    overlay.write_text(yaml.safe_dump({
+        "run_datasets": ["volume8_l1", "volume8_q4"],
+        "datasets": {"volume8_q4": {"points_from": "volume8_l1", "level": "4",
+                                    "reference": "Q"}}}))
+    proc = snakemake(tmp_path, "data", "--configfile", str(TINY), str(overlay),
+                     configfile=None, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    q, attrs = read_h5(tmp_path / "results/data/volume8_q4.h5")
+    l1, _ = read_h5(tmp_path / "results/data/volume8_l1.h5")
+    assert np.array_equal(q["points"], l1["points"])
+    assert attrs["reference"] == "Q" and attrs["command"] == "certify"
+    # Q is inside Q_1: nothing certified in Q is outside Q_1
+    assert not np.any((q["label"] == 1) & (l1["label"] == 0))
+    check = subprocess.run([sys.executable, "-m", "chshml.cli", "verify",
+                            str(tmp_path / "results/data/volume8_q4.h5")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
