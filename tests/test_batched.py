@@ -158,3 +158,35 @@ def test_stop_reasons_name_why_a_point_was_not_certified():
     assert set(strict.status) <= {"batched:uncertified", "batched:stalled"}
     full = BatchedGauge("1+AB").solve(pts)
     assert full.certified.all() and set(full.status) == {"batched:optimal"}
+
+
+@pytest.mark.slow
+def test_level4_agrees_with_clarabel_within_its_bracket():
+    """Level 4 (41 x 41 moment matrices): a few hundred points against compiled Clarabel."""
+    rng = np.random.default_rng(41)
+    verts = g.nonlocal_simplex_vertices(0)
+    simplex = rng.dirichlet(np.ones(9), 120) @ verts
+    pts = np.vstack([ns_points(60, seed=41), simplex, g.PR_BOXES[:2],
+                     g.LOCAL_DETERMINISTIC_POINTS[:2]])
+    bg = BatchedGauge("4")
+    first = bg.solve(pts[:40])
+    near = pts[:40] * (first.lam * (1 + np.linspace(-1e-7, 1e-7, 40)))[:, None]
+    pts = np.vstack([pts, near])
+    res = bg.solve(pts)
+    assert res.certified.mean() > 0.98
+    assert np.allclose(res.lam[-44:-40][:2], 1 / np.sqrt(2), atol=1e-9)  # PR boxes: Tsirelson
+    prob = GaugeProblem("4", "CLARABEL")
+    for i in np.flatnonzero(res.certified):
+        ref = prob.solve(pts[i])
+        assert abs(res.lam[i] - ref.lam) <= 1e-8 + ref.width, (i, res.lam[i], ref.lam)
+        assert res.lam_lo[i] <= ref.lam_hi + 1e-12 and res.lam_hi[i] >= ref.lam_lo - 1e-12
+
+
+def test_level4_is_validated_and_bounds_tsirelson():
+    from chshml.npa.batched import is_validated
+
+    assert is_validated("4")
+    res = BatchedGauge("4").solve(np.vstack([g.PR_BOXES[:2], g.LOCAL_DETERMINISTIC_POINTS[:1]]))
+    assert res.certified.all()
+    assert np.allclose(res.lam[:2], 1 / np.sqrt(2), atol=1e-9)
+    assert np.isclose(res.lam[2], 1.0, atol=1e-9)

@@ -80,13 +80,13 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, capsys, case):
 
 @pytest.mark.parametrize(("option", "value", "needle"), [
     ("--level", "7+XY", "--level"), ("--solver", "gurobi", "solver"),
-    ("--tol", "-1", "--tol"), ("--level", "4", "--solver batched"),
+    ("--tol", "-1", "--tol"), ("--level", "5", "--solver batched"),
 ])
 def test_bad_options_exit_2(tmp_path, capsys, option, value, needle):
     src = tmp_path / "in.npy"
     np.save(src, np.zeros((2, 8)))
-    # level 4 is not validated for the batched solver: naming it there is refused
-    args = {"--level": "1", "--solver": "batched" if value == "4" else "auto", "--tol": "1e-6"}
+    # level 5 is not validated for the batched solver: naming it there is refused
+    args = {"--level": "1", "--solver": "batched" if value == "5" else "auto", "--tol": "1e-6"}
     args[option] = value
     argv = ["label", str(src), "-o", str(tmp_path / "out.h5")]
     for k, v in args.items():

@@ -74,3 +74,39 @@ def test_points_outside_ns_carry_bare_facet_witnesses(tmp_path, capsys):
             "witness_beta0": res.witness_beta0, **res.extra}
     write_h5(tmp_path / "o.h5", data, {"level": res.level, **res.attrs})
     assert main(["verify", str(tmp_path / "o.h5")]) == 0, capsys.readouterr().out
+
+
+def certified_file(path, level="1+AB"):
+    from chshml.certify.membership import certify_points
+
+    rng = np.random.default_rng(5)
+    pts = np.vstack([rng.dirichlet(np.full(9, 0.5), 30) @ g.nonlocal_simplex_vertices(0),
+                     g.PR_BOXES[:2], g.LOCAL_DETERMINISTIC_POINTS[:1]])
+    res = certify_points(pts, level)
+    write_h5(path, res.datasets(pts), {"level": res.level, "command": "certify", **res.attrs})
+    return res
+
+
+def test_verify_checks_certify_decompositions(tmp_path, capsys):
+    path = tmp_path / "c.h5"
+    res = certified_file(path)
+    assert (res.label == 1).sum() > 5 and (res.label == 0).sum() > 2
+    assert main(["verify", str(path)]) == 0
+    assert "decompositions checked" in capsys.readouterr().out
+    i = int(np.flatnonzero(res.n_atoms >= 2)[0])
+    with h5py.File(path, "r+") as f:
+        w = f["atom_weights"][i]
+        w[0], w[1] = w[0] + 1e-4, w[1] - 1e-4          # still sums to 1: the mixture moves
+        f["atom_weights"][i] = w
+    assert main(["verify", str(path)]) == 1
+    assert "misses the point" in capsys.readouterr().out
+    certified_file(path)
+    with h5py.File(path, "r+") as f:                    # label 1 without a decomposition
+        n = f["n_atoms"][()]
+        n[i] = 0
+        f["n_atoms"][...] = n
+    assert main(["verify", str(path)]) == 1
+    certified_file(path)
+    with h5py.File(path, "r+") as f:                    # a decomposition dataset missing
+        del f["atom_angles"]
+    assert main(["verify", str(path)]) == 2

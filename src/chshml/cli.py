@@ -29,6 +29,9 @@ COMMANDS = {
     "seesaw-summary": "seesaw_summary",
     "seesaw": "seesaw",
     "verify": "verify",
+    "certify": "certify",
+    "certify-rays": "certify_rays",
+    "certify-summary": "certify_summary",
 }
 
 

@@ -97,10 +97,10 @@ def _semantic_errors(cfg: dict) -> list[str]:
                 lines.append(f"'{key}.points_from': '{src}' itself takes points from another "
                              "dataset")
                 continue
-            bad = sorted(set(ds) - {"points_from", "level", "label", "note"})
+            bad = sorted(set(ds) - {"points_from", "level", "label", "note", "reference"})
             if bad:
-                lines.append(f"'{key}': with points_from only level/label/note are allowed, "
-                             f"got {', '.join(bad)}")
+                lines.append(f"'{key}': with points_from only level/label/reference/note are "
+                             f"allowed, got {', '.join(bad)}")
             if ds.get("label") is False:
                 lines.append(f"'{key}.label': a points_from dataset exists to be labelled")
             continue
@@ -172,6 +172,17 @@ def _stage_errors(cfg: dict) -> list[str]:
         need("report.label_validity", base)
         for level, name in (levels or {}).items():
             need(f"report.label_validity.{base}.{level}", name)
+    for name, ds in datasets.items():
+        if (ds or {}).get("reference") == "Q" and (ds or {}).get("method") in \
+                LABELLED_BY_SAMPLER:
+            lines.append(f"'datasets.{name}.reference': Q labels come from chshml certify on "
+                         f"the shards; method '{ds['method']}' labels while sampling")
+    for model, spec in ((models.get("gauge") or {}).get("models") or {}).items():
+        data = (spec or {}).get("data")
+        if data not in datasets:  # rays may be unlabelled (4-D: exact TLM gauges)
+            lines.append(f"'models.gauge.models.{model}.data': unknown dataset '{data}'")
+        if (spec or {}).get("eval_data") is not None:
+            need(f"models.gauge.models.{model}.eval_data", spec["eval_data"])
     return lines
 
 
@@ -198,6 +209,7 @@ def dataset_spec(name: str) -> dict:
         base = dict(config["datasets"][source])
         base.pop("label", None)
         base.pop("level", None)
+        base.pop("reference", None)
         base.update(ds)
         ds = base
     ds.setdefault("level", DEFAULT_LEVEL[ds["space"]])
@@ -231,6 +243,18 @@ def config_hash(name: str) -> str:
                "dataset": dataset_spec(name)}
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def label_command(name: str) -> str:
+    """The labelling command of a dataset's shards: ``chshml label`` at its NPA level, or
+    ``chshml certify`` (membership in Q itself, that level as the outer filter)."""
+    ds = dataset_spec(name)
+    level = shlex.quote(ds["level"])
+    if ds.get("reference", "npa") == "Q":
+        return f"certify --level {level} --tol {TOL}"
+    outside = label_outside_option(name)
+    return f"label --level {level} --solver {SOLVER} --tol {TOL}" + (f" {outside}" if outside
+                                                                   else "")
 
 
 def sample_command(name: str, shard: int) -> str:

@@ -37,16 +37,12 @@ rule label:
     log:
         "logs/data/{dataset}/label_{shard}.log",
     params:
-        level=lambda wc: shlex.quote(dataset_spec(wc.dataset)["level"]),
-        solver=SOLVER,
-        tol=TOL,
-        outside=lambda wc: label_outside_option(wc.dataset),
+        command=lambda wc: label_command(wc.dataset),
     threads: 1
     conda:
         "../../envs/sdp.yaml"
     shell:
-        "chshml label {input} -o {output} --level {params.level} --solver {params.solver} "
-        "--tol {params.tol} {params.outside} --threads {threads} > {log} 2>&1"
+        "chshml {params.command} {input} -o {output} --threads {threads} > {log} 2>&1"
 
 
 rule merge:

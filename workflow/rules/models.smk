@@ -137,3 +137,80 @@ rule evaluate_model:
     shell:
         "chshml evaluate {input.model} --data {input.data} -o {output.json} "
         "--slices-out {output.slices} --seed {params.seed} {params.opts} --threads {threads} > {log} 2>&1"
+
+
+# ---- gauge models (issue 14): regression of the gauge lam on rays, exact NS/local ----
+# config["models"]["gauge"]["models"]: name -> {data: rays dataset, reference, eval_data}.
+_GAUGE = dict(MODELS_CFG.get("gauge") or {})
+GAUGE_MODELS = dict(_GAUGE.pop("models", {}) or {})
+GAUGE_TARGETS = [f"results/eval/{m}.json" for m in GAUGE_MODELS]
+MODEL_TARGETS.extend(GAUGE_TARGETS)  # the report rule reads MODEL_TARGETS lazily
+TARGETS.extend(GAUGE_TARGETS)
+
+
+def _gauge_opts(wc) -> str:
+    spec = GAUGE_MODELS[wc.gname]
+    settings = dict(_GAUGE)
+    if "reference" in spec:
+        settings["reference"] = spec["reference"]
+    return _set_args(settings)
+
+
+def _gauge_eval_inputs(wc) -> dict:
+    spec = GAUGE_MODELS[wc.gname]
+    data = spec.get("eval_data", spec["data"])
+    files = eval_inputs(SimpleNamespace(kind="gauge", dataset=data))
+    files["model"] = f"results/models/{wc.gname}.npz"
+    return files
+
+
+from types import SimpleNamespace  # noqa: E402
+
+MODEL_SUFFIX.setdefault("gauge", "npz")
+
+
+rule gauge_models:
+    input:
+        GAUGE_TARGETS,
+
+
+rule train_gauge:
+    input:
+        lambda wc: dataset_path(GAUGE_MODELS[wc.gname]["data"]),
+    output:
+        model="results/models/{gname}.npz",
+        meta="results/models/{gname}.json",
+    log:
+        "logs/models/{gname}.log",
+    wildcard_constraints:
+        gname="gauge_[A-Za-z0-9_.+-]+",
+    params:
+        opts=_gauge_opts,
+    threads: 1
+    conda:
+        "../../envs/ml-cpu.yaml"
+    shell:
+        "chshml train gauge {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
+
+
+rule evaluate_gauge:
+    input:
+        unpack(_gauge_eval_inputs),
+    output:
+        json="results/eval/{gname}.json",
+        slices="results/eval/{gname}_slices.h5",
+    log:
+        "logs/eval/{gname}.log",
+    wildcard_constraints:
+        gname="gauge_[A-Za-z0-9_.+-]+",
+    params:
+        opts=lambda wc, input: eval_options(
+            SimpleNamespace(kind="gauge", dataset=GAUGE_MODELS[wc.gname].get(
+                "eval_data", GAUGE_MODELS[wc.gname]["data"])), input),
+        seed=SEED,
+    threads: 1
+    conda:
+        "../../envs/ml-cpu.yaml"
+    shell:
+        "chshml evaluate {input.model} --data {input.data} -o {output.json} "
+        "--slices-out {output.slices} --seed {params.seed} {params.opts} --threads {threads} > {log} 2>&1"

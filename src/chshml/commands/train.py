@@ -16,9 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train an SVM (.joblib) or a network (.keras) on a labelled dataset",
         description="Train on the train split, choose on the validation split, save the "
                     "model and MODEL.json (dataset, grid/restarts, choice, timings, versions).")
-    p.add_argument("kind", choices=("svm", "nn"))
+    p.add_argument("kind", choices=("svm", "nn", "gauge"))
     p.add_argument("data", help="labelled dataset (results/data/{dataset}.h5)")
-    p.add_argument("-o", "--output", required=True, help="MODEL.joblib (svm) or MODEL.keras (nn)")
+    p.add_argument("-o", "--output", required=True,
+                   help="MODEL.joblib (svm), MODEL.keras (nn) or MODEL.npz (gauge)")
     p.add_argument("--config", help="YAML/JSON file: a mapping, or one with 'svm:'/'nn:' sections")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting (value parsed as JSON when possible)")
@@ -45,7 +46,7 @@ def read_config(path: str | None, kind: str, overrides: list[str]) -> dict[str, 
             raw = raw["models"]
         if kind in raw:
             cfg = dict(raw[kind] or {})
-        elif not {"svm", "nn"} & set(raw):
+        elif not {"svm", "nn", "gauge"} & set(raw):
             cfg = dict(raw)
     for item in overrides:
         if "=" not in item:
@@ -63,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from chshml.models.training import train_model
 
     cfg = read_config(args.config, args.kind, args.set)
+    if args.kind == "gauge":  # regression of the gauge lam (chshml.models.gauge)
+        return _run_gauge(args, cfg)
     errors = check_settings(args.kind, cfg)
     if errors:
         raise InputError(errors[0])
@@ -74,4 +77,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"chshml train {args.kind}: {meta['dataset']} ({meta['n_train_used']} train points) "
           f"-> {args.output} [{chosen}] in {meta['timings']['total_seconds']:.1f} s",
           file=sys.stderr)
+    return 0
+
+
+def _run_gauge(args: argparse.Namespace, cfg: dict[str, Any]) -> int:
+    from chshml.models.gauge import describe, settings_errors, train_gauge
+
+    cfg.pop("datasets", None)
+    errors = settings_errors(cfg)
+    if errors:
+        raise InputError(errors[0])
+    meta = train_gauge(args.data, args.output, cfg, inputs=(args.config,))
+    print(f"chshml train gauge: {meta['dataset']} ({meta['n_train_used']} rays) -> "
+          f"{args.output} [{describe(meta)}] in {meta['timings']['total_cpu_seconds']:.1f} "
+          "CPU-s", file=sys.stderr)
     return 0

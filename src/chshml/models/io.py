@@ -27,7 +27,7 @@ from chshml.geometry import (
     to_full,
 )
 
-MODEL_SUFFIXES = {".joblib": "svm", ".keras": "nn"}
+MODEL_SUFFIXES = {".joblib": "svm", ".keras": "nn", ".npz": "gauge"}
 
 #: The 16 relabellings that map the canonical CHSH facet (and its simplex) onto itself.
 STABILISER = RELABELLINGS[np.all(np.isclose(RELABELLINGS @ to_full(CANONICAL_CHSH_SIGNS),
@@ -172,7 +172,7 @@ class Classifier:
 
 
 def load_model(path: str | Path) -> Classifier:
-    """Load a ``.joblib`` (SVM) or ``.keras`` (network) model and its metadata."""
+    """Load a ``.joblib`` (SVM), ``.keras`` (network) or ``.npz`` (gauge) model and its metadata."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"model file not found: {path}")
@@ -181,6 +181,10 @@ def load_model(path: str | Path) -> Classifier:
         raise InputError(f"{path}: unknown model type (expected {sorted(MODEL_SUFFIXES)})")
     meta = read_meta(path)
     try:
+        if kind == "gauge":  # chshml.models.gauge: predicted gauge, label = (lam >= 1)
+            from chshml.models.gauge import load_gauge
+
+            return load_gauge(path, meta)
         if kind == "svm":
             from chshml.models.svm import load_svm, predict_svm
 

@@ -58,7 +58,7 @@ from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.words import moment_map, normalise_level
 
 #: Levels whose batched results were checked against Clarabel (tests + benchmark).
-VALIDATED_LEVELS = ("1", "1+AB", "2", "3")
+VALIDATED_LEVELS = ("1", "1+AB", "2", "3", "4")
 #: Relative width of the certified bracket below which a batched solve is accepted.
 DEFAULT_CERT_TOL = 4e-9
 #: Clipping floor of the certificate's eigenvalues, relative to its largest eigenvalue.

@@ -19,6 +19,14 @@ and ``mu >= 0``. For each stored witness the checker
    ``slack`` bounding the rounding of the dot products.
 
 Every label-0 point must carry a witness: a label 0 without one is a failure too.
+
+Files written by ``chshml certify`` also carry decompositions (``atom_weights``,
+``atom_state``, ``atom_angles``, ``n_atoms``); every label-1 row must have one, and it is
+re-checked independently of the package's atom code (explicit Kronecker products): each
+atom is a valid realisation (a real unit 4-vector, observables ``cos t Z + sin t X`` with
+finite angles, hence +-1-valued), the weights are >= 0 and sum to 1 (within
+``WEIGHT_SUM_TOL``), the padding rows are zero, and the mixture reproduces the point to
+``RECON_TOL`` in every coordinate.
 """
 
 from __future__ import annotations
@@ -40,6 +48,10 @@ PSD_TOL = 1e-10
 PSD_SAFETY = 16.0
 #: Relative tolerance between stored and recomputed (beta, beta0).
 IDENTITY_TOL = 1e-9
+#: Decompositions: reconstruction error (every coordinate), unit-norm and weight-sum slack.
+RECON_TOL = 1e-9
+STATE_NORM_TOL = 1e-12
+WEIGHT_SUM_TOL = 1e-12
 _EPS = np.finfo(float).eps
 
 
@@ -57,6 +69,8 @@ class VerifyReport:
     max_identity_residual: float
     map_source: str
     failures: list[tuple[int, str]] = field(default_factory=list)
+    n_decompositions: int = 0
+    max_recon_error: float = float("nan")
 
     @property
     def ok(self) -> bool:
@@ -75,11 +89,15 @@ class VerifyReport:
             f"max identity residual |stored - recomputed| (relative): "
             f"{self.max_identity_residual:.3e} (tolerance {IDENTITY_TOL:g})",
         ]
+        if self.n_decompositions or not np.isnan(self.max_recon_error):
+            lines.append(f"decompositions checked: {self.n_decompositions}, max reconstruction "
+                         f"error {self.max_recon_error:.3e} (tolerance {RECON_TOL:g})")
         for i, why in self.failures[:20]:
             lines.append(f"FAIL point {i}: {why}")
         if len(self.failures) > 20:
             lines.append(f"... and {len(self.failures) - 20} more failures")
-        lines.append("OK: every witness holds" if self.ok else "FAILED")
+        lines.append(("OK: every witness and decomposition holds" if self.n_decompositions
+                      else "OK: every witness holds") if self.ok else "FAILED")
         return "\n".join(lines)
 
 
@@ -188,6 +206,58 @@ def _cholesky_ok(z: np.ndarray) -> bool:
     return True
 
 
+def _atom_behaviour(psi: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Behaviour of one atom by explicit 4x4 operators (independent of chshml.certify)."""
+    z = np.array([[1.0, 0.0], [0.0, -1.0]])
+    x = np.array([[0.0, 1.0], [1.0, 0.0]])
+    eye = np.eye(2)
+    ops = [np.cos(t) * z + np.sin(t) * x for t in angles]
+    a, b = ops[:2], ops[2:]
+    full = [np.kron(a[0], eye), np.kron(a[1], eye), np.kron(eye, b[0]), np.kron(eye, b[1])]
+    full += [np.kron(a[i], b[j]) for i in (0, 1) for j in (0, 1)]
+    return np.array([psi @ o @ psi for o in full])
+
+
+def verify_decompositions(points: np.ndarray, label: np.ndarray, weights: np.ndarray,
+                          states: np.ndarray, angles: np.ndarray, n_atoms: np.ndarray
+                          ) -> tuple[list[tuple[int, str]], int, float]:
+    """Check every label-1 decomposition; return (failures, number checked, max error)."""
+    P = to_full(np.atleast_2d(np.asarray(points, dtype=float)))
+    label = np.asarray(label)
+    failures: list[tuple[int, str]] = []
+    worst = 0.0
+    idx = np.flatnonzero(label == 1)
+    for i in idx:
+        k = int(n_atoms[i])
+        w = np.asarray(weights[i], dtype=float)
+        if not 1 <= k <= w.shape[0]:
+            failures.append((int(i), f"label 1 without a decomposition (n_atoms = {k})"))
+            continue
+        reasons = []
+        st = np.asarray(states[i][:k], dtype=float)
+        an = np.asarray(angles[i][:k], dtype=float)
+        if np.any(w[k:] != 0):
+            reasons.append("nonzero weight beyond n_atoms")
+        if not (np.isfinite(w[:k]).all() and np.isfinite(st).all() and np.isfinite(an).all()):
+            reasons.append("non-finite weight, state or angle")
+        else:
+            if np.any(w[:k] < 0):
+                reasons.append(f"negative weight ({w[:k].min():.2e})")
+            if abs(w[:k].sum() - 1.0) > WEIGHT_SUM_TOL:
+                reasons.append(f"weights sum to 1 + {w[:k].sum() - 1.0:.2e}")
+            norm_err = np.abs(np.linalg.norm(st, axis=1) - 1.0).max()
+            if norm_err > STATE_NORM_TOL:
+                reasons.append(f"state not normalised (| |psi| - 1 | = {norm_err:.2e})")
+            mix = sum(w[j] * _atom_behaviour(st[j], an[j]) for j in range(k))
+            err = float(np.abs(mix - P[i]).max())
+            worst = max(worst, err)
+            if not err <= RECON_TOL:
+                reasons.append(f"mixture misses the point by {err:.2e}")
+        if reasons:
+            failures.append((int(i), "; ".join(reasons)))
+    return failures, len(idx), worst
+
+
 def verify_file(path: str | Path) -> VerifyReport:
     """Verify every witness in a ``chshml label`` output; InputError on unusable input."""
     from chshml.store import read_input_h5
@@ -224,6 +294,26 @@ def verify_file(path: str | Path) -> VerifyReport:
     for key in need[1:]:
         if len(data[key]) != n:
             raise InputError(f"{path}: dataset {key} has {len(data[key])} rows, points {n}")
-    return verify_witnesses(data["points"], data["witness_beta"], data["witness_beta0"],
-                            data["certificate_Z"], data["certificate_mu"], mm,
-                            data.get("label"), source)
+    report = verify_witnesses(data["points"], data["witness_beta"], data["witness_beta0"],
+                              data["certificate_Z"], data["certificate_mu"], mm,
+                              data.get("label"), source)
+    atoms = ("atom_weights", "atom_state", "atom_angles", "n_atoms")
+    if any(k in data for k in atoms) or attrs.get("command") == "certify":
+        missing = [k for k in atoms + ("label",) if k not in data]
+        if missing:
+            raise InputError(f"{path}: certify output without datasets {missing}")
+        shapes = {k: data[k].shape for k in atoms}
+        if (shapes["atom_weights"][:1] != (n,) or shapes["atom_state"][:1] != (n,)
+                or shapes["atom_state"][2:] != (4,) or shapes["atom_angles"][2:] != (4,)
+                or shapes["atom_angles"][:2] != shapes["atom_state"][:2]
+                or shapes["atom_weights"][1:] != shapes["atom_state"][1:2]
+                or shapes["n_atoms"] != (n,)):
+            raise InputError(f"{path}: decomposition datasets have inconsistent shapes {shapes}")
+        fails, count, worst = verify_decompositions(
+            data["points"], data["label"], data["atom_weights"], data["atom_state"],
+            data["atom_angles"], data["n_atoms"])
+        report.failures = sorted(report.failures + fails)
+        report.n_failed = len(report.failures)
+        report.n_decompositions = count
+        report.max_recon_error = worst
+    return report

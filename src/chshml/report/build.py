@@ -261,6 +261,9 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     if appendix is None or not (seesaw_fig6 and Path(seesaw_fig6).is_file()):
         missing.append("see-saw Appendix A distances / Fig. 6: not available yet")
 
+    from chshml.report.hard_cases import hard_cases_section  # issue 14: near the boundary
+    hc_text, hc_figs = hard_cases_section(evals, data_dir, fig_dir, seed)
+    figs += hc_figs
     vol_text, vol_vals = volumes_section(n_mc, seed, data, paper)
     parts = [
         "# chshml report: ML classifiers of the CHSH quantum set",
@@ -281,6 +284,7 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
               "## 8-D label validity (labels against tighter reference sets)",
               T.label_validity_table(label_validity(data_dir))]
     parts += ["## All evaluated models", T.all_models_table(evals) if evals else "*None.*",
+              "## Hard cases (spread near the boundary)", hc_text,
               "## Models (training)", models_section(evals),
               "## Table VIII", T.table_viii(paper_rows, seesaw_data),
               "## Appendix A (see-saw distances)", T.appendix_a_table(paper_rows, appendix),

@@ -1,0 +1,71 @@
+"""``chshml certify INPUT -o OUT.h5 [--level L]``: membership in Q itself, certified both ways.
+
+Label 1: a decomposition into at most 9 two-qubit atoms reproducing the point to 1e-9;
+label 0: outside ``Q_L`` (hence outside Q), with the NPA dual witness as ``chshml label``
+stores it; label -1: undecided, with the gap to the inner hull and the NPA bracket.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from chshml import __version__
+from chshml.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("certify", help="certify membership in Q: 1 (decomposition into qubit "
+                       "atoms), 0 (NPA witness), -1 (undecided, with its gap)")
+    p.add_argument("input", help="HDF5 with dataset 'points', .npy or .csv (n x 4 or n x 8)")
+    p.add_argument("-o", "--output", required=True, help="output HDF5 file")
+    p.add_argument("--level", default="4",
+                   help="NPA level of the outer filter (default 4: the Table VIII filter)")
+    p.add_argument("--tol", type=float, default=1e-6,
+                   help="NPA undecided band |lam - 1| < tol (as chshml label)")
+    p.add_argument("--max-iter", type=int, default=150,
+                   help="column-generation iterations per point before 'undecided'")
+    p.add_argument("--seed", type=int, default=0, help="seed of the oracle's random starts")
+    p.add_argument("--shard", type=int, default=0,
+                   help="certify only rows with row %% shards == shard")
+    p.add_argument("--shards", type=int, default=1, help="number of shards (see --shard)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chshml.commands.label import check_options
+    from chshml.geometry import space_of_dim
+    from chshml.store import load_points, write_h5
+
+    level, _ = check_options(args.level, "auto", args.tol)
+    if args.shards < 1:
+        raise InputError(f"--shards must be >= 1, got {args.shards}")
+    if not 0 <= args.shard < args.shards:
+        raise InputError(f"--shard must be in [0, {args.shards}), got {args.shard}")
+    if args.max_iter < 1:
+        raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
+    points = load_points(args.input)
+    rows = np.flatnonzero(np.arange(len(points)) % args.shards == args.shard)
+    if not len(rows):
+        raise InputError(f"--shard {args.shard} of {args.shards}: no rows "
+                         f"(input has {len(points)})")
+    points = points[rows]
+    from chshml.certify.membership import certify_points
+
+    res = certify_points(points, level, tol=args.tol, progress=not args.quiet,
+                         max_iter=args.max_iter, seed=args.seed)
+    data = res.datasets(points)
+    data["rows"] = rows
+    meta = {
+        "level": res.level, "tol": res.tol, "space": space_of_dim(points.shape[1]),
+        "chshml_version": __version__, "command": "certify", "cpu_seconds": res.cpu_seconds,
+        "cpu_seconds_npa": res.cpu_seconds_npa, "n_points": len(points),
+        "n_quantum": int(np.sum(res.label == 1)), "n_not_quantum": int(np.sum(res.label == 0)),
+        "n_undecided": int(np.sum(res.label == -1)), "shard": args.shard,
+        "shards": args.shards, "seed": args.seed, "max_iter": args.max_iter,
+    }
+    meta.update(res.attrs)
+    write_h5(args.output, data, meta)
+    return 0

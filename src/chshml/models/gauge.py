@@ -1,0 +1,435 @@
+"""Gauge models: kernel ridge regression of the quantum gauge on the chart of ray directions.
+
+Physics: ``lam(p) = max{lam : lam p in Q}`` (Q = TLM in 4-D, an NPA level in 8-D) is
+positively homogeneous, so it is learnt on one point per ray: the crossing ``q`` of the ray
+with the canonical CHSH facet after the relabelling group has been quotiented out
+(:mod:`chshml.models.gauge_features`). What is known exactly is used exactly: rays that leave
+the local polytope through an NS facet have ``lam = lam_NS``; elsewhere the prediction is
+clipped to ``1 <= lam(q) <= lam_NS(q)`` (L inside Q inside NS). The curved part of the
+boundary is a Gaussian-kernel ridge regression (plus a quadratic mean) of ``lam(q)`` fitted
+on rays whose boundary point is not on an NS facet. A point is called quantum iff its
+predicted gauge is >= 1. The validation split calibrates an error band (a quantile of the
+relative error), which ``chshml predict --certify`` uses to route doubtful points to the
+certified NPA labeller.
+
+Models are saved as ``.npz`` (plain arrays, no pickle) with the usual ``MODEL.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chshml.errors import InputError
+from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
+from chshml.models.gauge_features import facet_point_gauge, ray_chart
+from chshml.models.io import Classifier
+
+#: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
+REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
+#: A boundary point within this relative distance of NS counts as lying on an NS facet.
+NS_CLIP_RTOL = 2e-6
+#: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
+BLOCK = 2048
+
+GAUGE_KEYS = ("reference", "ell", "alpha", "max_train", "select_max", "band_quantile", "seed",
+              "clipped")
+
+
+@dataclass
+class GaugeConfig:
+    """Settings of a gauge model (``--set KEY=VALUE`` or the config's ``models: gauge:``).
+
+    ``ell``/``alpha``: grids of RBF length scale (facet-point coordinates) and ridge;
+    chosen on the validation rays with at most ``select_max`` training rays, then refitted
+    on at most ``max_train`` rays. ``band_quantile``: quantile of the validation relative
+    error used as the error band. ``clipped``: also fit rays whose boundary point lies on an
+    NS facet (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip
+    far below NS where Q's boundary runs along an NS facet.
+    """
+
+    reference: str = "auto"
+    ell: list[float] = field(default_factory=lambda: [0.2, 0.35, 0.6])
+    alpha: list[float] = field(default_factory=lambda: [1e-10, 1e-8])
+    max_train: int = 5000
+    select_max: int = 2000
+    band_quantile: float = 0.99
+    seed: int = 0
+    clipped: bool = True
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> GaugeConfig:
+        """Validated settings; a bad key or value is a ValueError naming it."""
+        d = dict(d or {})
+        unknown = sorted(set(d) - set(GAUGE_KEYS))
+        if unknown:
+            raise ValueError(f"unknown gauge config keys: {unknown} (known: "
+                             f"{', '.join(GAUGE_KEYS)})")
+        cfg = cls(**d)
+        ref = str(cfg.reference).upper()
+        cfg.reference = {"TLM": "tlm", "AUTO": "auto"}.get(ref, ref)
+        if cfg.reference not in REFERENCES:
+            raise ValueError(f"gauge reference: one of {list(REFERENCES)}, "
+                             f"got {d.get('reference')!r}")
+        for key in ("ell", "alpha"):
+            v = getattr(cfg, key)
+            v = v if isinstance(v, list) else [v]
+            if not v or not all(isinstance(x, (int, float)) and x > 0 for x in v):
+                raise ValueError(f"gauge {key}: a number > 0 or a non-empty list of them")
+            setattr(cfg, key, [float(x) for x in v])
+        for key in ("max_train", "select_max"):
+            if not isinstance(getattr(cfg, key), int) or getattr(cfg, key) < 10:
+                raise ValueError(f"gauge {key}: an integer >= 10")
+        if not 0 < cfg.band_quantile <= 1:
+            raise ValueError("gauge band_quantile: a number in (0, 1]")
+        return cfg
+
+
+# ---------------------------------------------------------------------------
+# The regression: quadratic mean + Gaussian kernel ridge
+# ---------------------------------------------------------------------------
+
+def _poly2(x: np.ndarray) -> np.ndarray:
+    """Design matrix of a full quadratic polynomial in the columns of ``x``."""
+    n, d = x.shape
+    iu, ju = np.triu_indices(d)
+    return np.column_stack([np.ones(n), x, x[:, iu] * x[:, ju]])
+
+
+def _kernel(a: np.ndarray, b: np.ndarray, ell: float) -> np.ndarray:
+    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.exp(-np.maximum(sq, 0.0) / (2.0 * ell * ell))
+
+
+@dataclass
+class KernelFit:
+    """``f(x) = poly2(x) . c + sum_i a_i exp(-|x - x_i|^2 / 2 ell^2)``."""
+
+    centres: np.ndarray
+    coef: np.ndarray
+    poly: np.ndarray
+    ell: float
+    alpha: float
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, ell: float, alpha: float) -> KernelFit:
+        """Least-squares quadratic, then kernel ridge on its residuals (Cholesky)."""
+        import scipy.linalg as sla
+
+        poly = np.linalg.lstsq(_poly2(x), y, rcond=None)[0]
+        resid = y - _poly2(x) @ poly
+        k = _kernel(x, x, ell)
+        k[np.diag_indices_from(k)] += alpha
+        try:
+            coef = sla.cho_solve(sla.cho_factor(k, overwrite_a=True), resid)
+        except np.linalg.LinAlgError:
+            coef = np.linalg.lstsq(_kernel(x, x, ell) + alpha * np.eye(len(x)), resid,
+                                   rcond=None)[0]
+        return cls(x, coef, poly, float(ell), float(alpha))
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        out = np.empty(len(z))
+        for s in range(0, len(z), BLOCK):
+            zz = z[s:s + BLOCK]
+            out[s:s + BLOCK] = (_poly2(zz) @ self.poly
+                                + _kernel(zz, self.centres, self.ell) @ self.coef)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
+
+class GaugeModel:
+    """Predicted gauge of any behaviour; exact on NS rays, regression on curved rays."""
+
+    def __init__(self, dim: int, fit: KernelFit, band: float, floor: KernelFit | None = None,
+                 floor_margin: float = 0.0) -> None:
+        self.dim = dim
+        self.fit = fit
+        self.band = float(band)
+        self.floor = floor
+        self.floor_margin = float(floor_margin)
+
+    def facet_gauge(self, q: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
+        """``lam(q)`` of canonical facet points: the curved-part fit, floored by the fit that
+        also saw NS-facet rays (minus its margin), clipped to ``[1, lam_NS(q)]``."""
+        if len(q) == 0:
+            return np.zeros(0)
+        lam = self.fit(q)
+        if self.floor is not None:
+            lam = np.maximum(lam, self.floor(q) - self.floor_margin)
+        return np.clip(lam, 1.0, lam_ns_q)
+
+    def gauge(self, points: np.ndarray) -> np.ndarray:
+        """Predicted ``lam(p)`` (``inf`` at the origin): a point is quantum iff it is >= 1."""
+        chart = ray_chart(points, self.dim)
+        lam = chart.lam_ns.copy()
+        lam[chart.curved] = self.facet_gauge(chart.q, chart.lam_ns_q) / chart.scale
+        return lam
+
+    def save(self, path: str | Path, meta: dict, inputs: tuple = ()) -> None:
+        """Arrays to ``.npz`` and ``MODEL.json`` beside it, as one unit."""
+        from chshml.models.io import save_with_meta
+
+        arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
+                  "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
+                  "alpha": np.array(self.fit.alpha), "band": np.array(self.band)}
+        if self.floor is not None:
+            arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
+                           "floor_poly": self.floor.poly,
+                           "floor_margin": np.array(self.floor_margin)})
+
+        def dump(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        save_with_meta(path, meta, dump, inputs)
+
+    @classmethod
+    def load(cls, path: str | Path) -> GaugeModel:
+        """A model saved by :meth:`save` (no pickled objects are read)."""
+        with np.load(path, allow_pickle=False) as z:
+            fit = KernelFit(z["centres"], z["coef"], z["poly"], float(z["ell"]),
+                            float(z["alpha"]))
+            floor = None
+            if "floor_centres" in z:
+                floor = KernelFit(z["floor_centres"], z["floor_coef"], z["floor_poly"],
+                                  float(z["ell"]), float(z["alpha"]))
+            return cls(int(z["dim"]), fit, float(z["band"]), floor,
+                       float(z["floor_margin"]) if "floor_margin" in z else 0.0)
+
+
+class GaugeClassifier(Classifier):
+    """A :class:`Classifier` whose labels come from a predicted gauge (``lam >= 1``)."""
+
+    def __init__(self, model: GaugeModel, meta: dict, path: Path | None = None) -> None:
+        super().__init__(lambda x: model.gauge(x) >= 1.0, meta, model, path)
+        self.gauge_model = model
+
+    def _inputs(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float)
+        if points.ndim != 2 or points.shape[1] not in (CORR_DIM, FULL_DIM):
+            raise InputError(f"points must be n x 4 or n x 8, got shape {points.shape}")
+        if self.dim == CORR_DIM and points.shape[1] == FULL_DIM:
+            if np.any(points[:, :4] != 0):
+                row = int(np.flatnonzero(np.any(points[:, :4] != 0, axis=1))[0])
+                raise InputError(f"row {row}: a correlation-space (corr4) model needs "
+                                 "zero marginals")
+        return points
+
+    def predict_gauge(self, points: np.ndarray) -> np.ndarray:
+        """Predicted gauge of 4-D or 8-D behaviours."""
+        points = self._inputs(points)
+        if len(points) == 0:
+            return np.zeros(0)
+        return self.gauge_model.gauge(points)
+
+    def predict(self, points: np.ndarray) -> np.ndarray:
+        """Labels: 1 where the predicted gauge is >= 1 (quantum), else 0."""
+        return (self.predict_gauge(points) >= 1.0).astype(np.int8)
+
+    def predict_raw(self, x: np.ndarray) -> np.ndarray:
+        return self.predict(x)
+
+
+def load_gauge(path: str | Path, meta: dict) -> GaugeClassifier:
+    """Load a ``.npz`` gauge model with its metadata."""
+    return GaugeClassifier(GaugeModel.load(path), meta, Path(path))
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+@dataclass
+class GaugeData:
+    """Curved rays of a dataset: facet points ``q``, their gauge and NS gauge, and a split."""
+
+    q: np.ndarray
+    lam_q: np.ndarray
+    lam_ns_q: np.ndarray
+    is_train: np.ndarray
+    counts: dict
+    on_ns: np.ndarray | None = None
+
+
+def gauge_training_data(points: np.ndarray, lam: np.ndarray, dim: int,
+                        split: np.ndarray | None, rng: np.random.Generator,
+                        clipped: bool = True) -> GaugeData:
+    """Rays leaving L through a CHSH facet: those whose boundary point is off the NS boundary
+    (the curved part), and with ``clipped`` also those on an NS facet (target ``lam_NS``).
+
+    ``split``: True for training rows (else validation); None draws a random 85/15 split.
+    """
+    chart = ray_chart(points, dim)
+    lam_q = facet_point_gauge(chart, lam)
+    usable = np.isfinite(lam_q) & (lam_q > 0)
+    curved = usable & (lam_q < chart.lam_ns_q * (1 - NS_CLIP_RTOL))
+    if split is None:
+        split = rng.random(len(points)) < 0.85
+    is_train = np.asarray(split, dtype=bool)[chart.curved]
+    counts = {"points": int(len(points)), "ns_rays": int(np.sum(~chart.curved)),
+              "chsh_rays": int(np.sum(chart.curved)),
+              "on_ns_facet": int(np.sum(usable & ~curved)),
+              "unusable_gauge": int(np.sum(~usable)), "curved_rays": int(np.sum(curved))}
+    keep = usable if clipped else curved
+    target = np.where(curved, lam_q, chart.lam_ns_q)
+    return GaugeData(chart.q[keep], target[keep], chart.lam_ns_q[keep], is_train[keep], counts,
+                     ~curved[keep])
+
+
+def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
+                     lam_ns_q: np.ndarray) -> np.ndarray:
+    pred = np.clip(fit(q), 1.0, lam_ns_q)
+    return np.abs(pred / lam_q - 1.0)
+
+
+def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
+    """Choose (ell, alpha) on validation rays of the curved part, refit, add the NS-facet
+    rays the fit dips under (active constraints), calibrate the band; (model, meta)."""
+    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
+    clip_tr = data.is_train & on_ns
+    x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]
+    x_va, y_va = data.q[~data.is_train & ~on_ns], data.lam_q[~data.is_train & ~on_ns]
+    ns_va = data.lam_ns_q[~data.is_train & ~on_ns]
+    if len(x_tr) < 10 or len(x_va) < 1:
+        raise InputError(f"only {len(x_tr)} training and {len(x_va)} validation rays through "
+                         "a CHSH facet off the NS boundary: need more directions")
+    grid, best = [], None
+    t0 = time.process_time()
+    sub = slice(0, cfg.select_max)
+    for ell in cfg.ell:
+        for alpha in cfg.alpha:
+            t = time.process_time()
+            fit = KernelFit.fit(x_tr[sub], y_tr[sub], ell, alpha)
+            err = _relative_errors(fit, x_va, y_va, ns_va)
+            row = {"ell": ell, "alpha": alpha, "val_median_rel_err": float(np.median(err)),
+                   "val_mean_rel_err": float(np.mean(err)), "cpu_seconds": time.process_time() - t}
+            grid.append(row)
+            if best is None or row["val_mean_rel_err"] < best["val_mean_rel_err"]:
+                best = row
+    select_s = time.process_time() - t0
+    t = time.process_time()
+    x_fit, y_fit = x_tr[:cfg.max_train], y_tr[:cfg.max_train]
+    fit = KernelFit.fit(x_fit, y_fit, best["ell"], best["alpha"])
+    floor, floor_tau = None, 0.0
+    if cfg.clipped and clip_tr.any():
+        # second fit on curved and NS-facet rays (lam = lam_NS there): its value minus a
+        # calibrated margin is a floor, so the curved fit cannot dip far below lam_NS where
+        # the boundary runs along an NS facet (its own accuracy is poorer near the contact)
+        both = data.is_train
+        floor = KernelFit.fit(data.q[both][:cfg.max_train], data.lam_q[both][:cfg.max_train],
+                              best["ell"], best["alpha"])
+        over = floor(x_va) - y_va
+        floor_tau = float(max(np.quantile(over, 0.999), 0.0) + 1e-6)
+    fit_s = time.process_time() - t
+    model = GaugeModel(data.q.shape[1] if data.q.shape[1] == CORR_DIM else FULL_DIM, fit, 0.0,
+                       floor, floor_tau)
+    err = np.abs(model.facet_gauge(x_va, ns_va) / y_va - 1.0)
+    band = float(np.quantile(err, cfg.band_quantile))
+    model.band = band
+    meta = {
+        "kind": "gauge", "config": asdict(cfg), "grid": grid,
+        "chosen": {"ell": best["ell"], "alpha": best["alpha"]},
+        "validation": {"n": int(len(err)), "median_rel_err": float(np.median(err)),
+                       "mean_rel_err": float(np.mean(err)),
+                       "p90_rel_err": float(np.quantile(err, 0.9)),
+                       "max_rel_err": float(np.max(err)), "band": band,
+                       "band_quantile": cfg.band_quantile},
+        "n_centres": int(len(fit.centres)), "rays": data.counts, "floor_margin": floor_tau,
+        "timings": {"select_cpu_seconds": select_s, "fit_cpu_seconds": fit_s},
+    }
+    return model, meta
+
+
+def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = None,
+                inputs: tuple = ()) -> dict:
+    """``chshml train gauge``: read rays and gauges from a dataset, fit, save; the metadata.
+
+    The dataset's points are rays (any points with a gauge will do: ``method: directions``
+    is the natural source). ``reference=tlm`` (4-D) recomputes every gauge exactly by TLM
+    bisection; an NPA reference must equal the dataset's labelling level, whose certified
+    ``lam`` (bracket narrower than 1e-6 relative) is the target.
+    """
+    from chshml.models.io import model_meta_path
+    from chshml.models.training import package_versions
+    from chshml.store import attr_to_json, check_output, read_input_h5, validate_points
+
+    cfg = GaugeConfig.from_dict(config)
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise InputError(f"-o {out}: a gauge model is saved as .npz")
+    inputs = (data_path, *inputs)
+    check_output(out, inputs)
+    check_output(model_meta_path(out), inputs, "-o (metadata JSON)")
+    t0 = time.process_time()
+    data, attrs = read_input_h5(data_path, "dataset")
+    if "points" not in data:
+        raise InputError(f"{data_path}: no dataset 'points'")
+    points = validate_points(data["points"], str(data_path), check_ns=True)
+    dim = points.shape[1]
+    level = attrs.get("level")
+    level = None if level is None else str(attr_to_json(level))
+    reference = cfg.reference
+    if reference == "auto":
+        reference = "tlm" if dim == CORR_DIM else (level or "")
+    if reference == "tlm":
+        if dim != CORR_DIM:
+            raise InputError("gauge reference tlm is exact only in 4-D (corr4); in 8-D use "
+                             "an NPA level (the dataset's)")
+        lam = tlm_gauge(points)
+        source = "exact TLM gauge (bisection)"
+    else:
+        if "lam" not in data:
+            raise InputError(f"{data_path}: no 'lam' (label the dataset at level {reference})")
+        if level is not None and level != reference:
+            raise InputError(f"{data_path}: labelled at level {level}, not the reference "
+                             f"{reference} (--set reference=...)")
+        lam = np.asarray(data["lam"], dtype=float).ravel()
+        if "lam_lo" in data and "lam_hi" in data:
+            width = np.asarray(data["lam_hi"], float) - np.asarray(data["lam_lo"], float)
+            with np.errstate(invalid="ignore"):
+                lam = np.where(width <= 1e-6 * np.maximum(1.0, np.abs(lam)), lam, np.nan)
+        source = f"NPA level {reference} gauges of the dataset"
+    split = None
+    if "idx_train" in data and "idx_test" in data:
+        split = np.zeros(len(points), bool)
+        split[np.asarray(data["idx_train"], int)] = True
+    rng = np.random.default_rng(cfg.seed)
+    gdata = gauge_training_data(points, lam, dim, split, rng, cfg.clipped)
+    model, meta = fit_gauge(gdata, cfg)
+    meta.update({
+        "reference": reference, "truth": source,
+        "dataset": str(attrs.get("dataset", Path(data_path).stem)), "data_file": str(data_path),
+        "space": space_of_dim(dim), "dim": dim, "domain": "rays (canonical CHSH facet chart)",
+        "data_attrs": {k: attr_to_json(v) for k, v in attrs.items()
+                       if not str(k).startswith("certificate_")},
+        "n_train_used": int(len(model.fit.centres)), "n_val_used": meta["validation"]["n"],
+        "package_versions": package_versions(),
+    })
+    meta["timings"]["total_cpu_seconds"] = time.process_time() - t0
+    meta["timings"]["total_seconds"] = meta["timings"]["total_cpu_seconds"]
+    model.save(out, meta, inputs)
+    return meta
+
+
+def settings_errors(values: dict) -> list[str]:
+    """One line per bad gauge setting (for ``chshml train`` before any data is read)."""
+    try:
+        GaugeConfig.from_dict(values)
+    except (ValueError, TypeError) as err:
+        return [str(err)]
+    return []
+
+
+def describe(meta: dict[str, Any]) -> str:
+    """One line naming a gauge model's reference and validation error."""
+    v = meta.get("validation", {})
+    return (f"gauge of {meta.get('reference')} in {meta.get('space')}: validation median "
+            f"relative error {v.get('median_rel_err', float('nan')):.2e}, band "
+            f"{v.get('band', float('nan')):.2e}")

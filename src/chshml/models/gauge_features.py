@@ -1,0 +1,92 @@
+"""The chart of ray directions on which gauge models live.
+
+Physics: the gauge ``lam(p) = max{lam : lam p in Q}`` is positively homogeneous of degree -1,
+so it is fixed by its value on one point per ray. Every ray from the origin leaves the local
+polytope L (inside Q) either through an NS facet -- then Q, squeezed between L and NS, ends
+there too and ``lam = lam_NS`` exactly -- or through one of the 8 CHSH facets. Those rays are
+mapped by the relabelling group onto the canonical facet ``E00 + E01 + E10 - E11 = 2`` (a
+simplex whose vertices are deterministic points) and then to one representative of the
+facet's own symmetries (:func:`chshml.models.io.fundamental_domain`). The crossing point ``q``
+of the ray with that facet is the model's input; ``lam(q) >= 1`` its target, and
+``lam(p) = lam(q) * 2 / CHSH(p)``. Signed permutations are exact in floating point, so every
+quantity here is exactly invariant under the 128 relabellings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chshml.geometry import CANONICAL_CHSH_SIGNS, CORR_DIM, chsh_values, to_full
+
+#: Rays whose CHSH exit is within this relative distance of their NS exit count as NS rays.
+NS_EXIT_RTOL = 1e-12
+
+
+def ns_gauge_full(points: np.ndarray) -> np.ndarray:
+    """Exact NS gauge ``max{lam : lam p in NS}`` of 8-D behaviours (``inf`` at the origin)."""
+    from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+
+    g = np.asarray(points, dtype=float) @ NS_FACETS_G.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(g > 0, NS_FACETS_H / np.where(g > 0, g, 1.0), np.inf)
+    return ratio.min(axis=1)
+
+
+@dataclass
+class RayChart:
+    """Where each point's ray leaves L, and its facet point when that is a CHSH facet.
+
+    ``lam_ns``: exact NS gauge of the point; ``chsh``: largest CHSH value ``s . E``;
+    ``curved``: the ray leaves L through a CHSH facet (only there does ``lam_Q`` need a
+    model); ``q``: for curved rays, the canonical facet point (n_curved x D, D = 4 for a 4-D
+    chart, 8 otherwise); ``lam_ns_q``: NS gauge of ``q``.
+    """
+
+    lam_ns: np.ndarray
+    chsh: np.ndarray
+    curved: np.ndarray
+    q: np.ndarray
+    lam_ns_q: np.ndarray
+
+    @property
+    def scale(self) -> np.ndarray:
+        """``CHSH(p) / 2`` of curved points: ``lam(p) = lam(q) / scale``."""
+        return self.chsh[self.curved] / 2.0
+
+
+def ray_chart(points: np.ndarray, dim: int) -> RayChart:
+    """Chart 4-D or 8-D behaviours for a model of space dimension ``dim`` (4 or 8).
+
+    A 4-D chart needs zero marginals (4-D points, or 8-D with zero marginals): its ``q`` are
+    correlators. The origin is charted as an NS ray (``lam = inf``).
+    """
+    from chshml.models.io import fundamental_domain
+
+    points = np.asarray(points, dtype=float)
+    full = to_full(points)
+    if dim == CORR_DIM and np.any(full[:, :4] != 0):
+        raise ValueError("a correlation-space (corr4) gauge model needs zero marginals")
+    # every quantity from the orbit representative: exactly invariant, to the last bit
+    nonzero = np.any(full != 0, axis=1)
+    rep_all = full.copy()
+    if nonzero.any():
+        rep_all[nonzero] = fundamental_domain(full[nonzero])
+    lam_ns = ns_gauge_full(rep_all)
+    chsh = np.max(chsh_values(rep_all), axis=1) if len(full) else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_l = np.where(chsh > 0, 2.0 / np.where(chsh > 0, chsh, 1.0), np.inf)
+    curved = nonzero & np.isfinite(lam_l) & (lam_l < lam_ns * (1 - NS_EXIT_RTOL))
+    rep = rep_all[curved]
+    s_rep = rep[:, 4:] @ CANONICAL_CHSH_SIGNS
+    q = 2.0 * rep / s_rep[:, None] if len(rep) else rep
+    lam_ns_q = ns_gauge_full(q)
+    if dim == CORR_DIM:
+        q = q[:, 4:]
+    return RayChart(lam_ns, chsh, curved, q, lam_ns_q)
+
+
+def facet_point_gauge(chart: RayChart, lam: np.ndarray) -> np.ndarray:
+    """``lam(q)`` of curved points from their own gauges ``lam(p)``: ``lam(p) * CHSH(p) / 2``."""
+    return np.asarray(lam, dtype=float)[chart.curved] * chart.scale

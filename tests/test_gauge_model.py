@@ -1,0 +1,111 @@
+"""Gauge models (issue 14): lam reproduced on held-back rays, exact relabelling invariance,
+certified prediction agreeing with the certified labeller on every routed point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chshml.geometry import RELABELLINGS, apply_relabelling, tlm_gauge
+from chshml.store import read_h5, write_h5
+
+
+def _rays(n: int, dim: int, seed: int) -> np.ndarray:
+    from chshml.sampling.polytope import canonical_facet_directions, to_ns_boundary
+
+    rng = np.random.default_rng(seed)
+    if dim == 4:
+        d = rng.standard_normal((n, 4))
+        return to_ns_boundary(d / np.linalg.norm(d, axis=1, keepdims=True))
+    return to_ns_boundary(canonical_facet_directions(n, 8, rng)[0])
+
+
+@pytest.fixture(scope="module")
+def model4(tmp_path_factory):
+    from chshml.models.gauge import train_gauge
+
+    d = tmp_path_factory.mktemp("g4")
+    write_h5(d / "rays4.h5", {"points": _rays(2500, 4, 0)}, {"dataset": "rays4"})
+    out = d / "gauge_corr4_tlm.npz"
+    meta = train_gauge(d / "rays4.h5", out, {"reference": "tlm", "max_train": 800,
+                                             "select_max": 400, "ell": [0.3]})
+    return out, meta
+
+
+@pytest.fixture(scope="module")
+def model8(tmp_path_factory):
+    """A small 8-D model of Q_1+AB on rays through the canonical facet (batched NPA)."""
+    from chshml.models.gauge import train_gauge
+    from chshml.npa import label_points
+
+    d = tmp_path_factory.mktemp("g8")
+    p = _rays(600, 8, 1)
+    res = label_points(p, "1+AB")
+    write_h5(d / "rays8.h5", {"points": p, "lam": res.lam, "lam_lo": res.lam_lo,
+                              "lam_hi": res.lam_hi}, {"dataset": "rays8", "level": "1+AB"})
+    out = d / "gauge_full8_l1ab.npz"
+    train_gauge(d / "rays8.h5", out, {"reference": "1+AB", "ell": [0.6]})
+    return out
+
+
+def test_gauge_reproduces_lam_on_held_back_rays(model4):
+    from chshml.models.io import load_model
+
+    path, meta = model4
+    clf = load_model(path)
+    assert meta["reference"] == "tlm" and clf.meta["kind"] == "gauge"
+    p = _rays(3000, 4, 99)  # rays never seen in training (other seed)
+    lam_true, lam_pred = tlm_gauge(p), clf.predict_gauge(p)
+    rel = np.abs(lam_pred / lam_true - 1)
+    assert np.median(rel) < 1e-4
+    # off the NS boundary (the curved part of the quantum boundary) 90 % within 1e-3
+    curved = np.max(np.abs(lam_true[:, None] * p), axis=1) < 1 - 1e-6
+    assert curved.sum() > 500
+    assert np.quantile(rel[curved], 0.9) < 1e-3
+    # NS rays are exact, and points are labelled by lam >= 1
+    inside = p * (0.999 * lam_true)[:, None]
+    assert np.mean(clf.predict(inside[curved]) == 1) > 0.97
+    assert np.mean(clf.predict(p * (0.98 * lam_true)[:, None]) == 1) > 0.97
+
+
+def test_gauge_8d_invariant_under_all_relabellings(model8):
+    from chshml.evaluate import uniform_canonical_simplex, uniform_ns
+    from chshml.models.io import load_model
+
+    clf = load_model(model8)
+    rng = np.random.default_rng(3)
+    p = np.vstack([uniform_ns(40, 8, rng), uniform_canonical_simplex(40, rng)])
+    base = clf.predict_gauge(p)
+    assert np.all(np.isfinite(base)) and np.all(base > 0)
+    for g in range(len(RELABELLINGS)):
+        np.testing.assert_array_equal(clf.predict_gauge(apply_relabelling(p, g)), base)
+
+
+def test_certified_prediction_agrees_with_labeller_on_routed_points(model8, tmp_path):
+    from chshml.cli import main
+    from chshml.evaluate import uniform_canonical_simplex
+    from chshml.npa import label_points
+
+    rng = np.random.default_rng(5)
+    p = uniform_canonical_simplex(150, rng)
+    write_h5(tmp_path / "pts.h5", {"points": p})
+    assert main(["predict", str(model8), str(tmp_path / "pts.h5"), "-o",
+                 str(tmp_path / "out.h5"), "--certify", "--band-factor", "50"]) == 0
+    out, attrs = read_h5(tmp_path / "out.h5")
+    routed = out["routed"].astype(bool)
+    assert routed.any() and "lam_pred" in out
+    truth = label_points(p[routed], "1+AB").label
+    np.testing.assert_array_equal(out["label"][routed], truth)
+    np.testing.assert_array_equal(out["label"][~routed], out["label_model"][~routed])
+    assert attrs["routed"] == routed.sum()
+
+
+def test_train_gauge_cli_refuses_a_wrong_reference(tmp_path):
+    from chshml.cli import main
+
+    write_h5(tmp_path / "r.h5", {"points": _rays(50, 8, 2), "lam": np.ones(50)},
+             {"dataset": "r", "level": "1+AB"})
+    assert main(["train", "gauge", str(tmp_path / "r.h5"), "-o", str(tmp_path / "m.npz"),
+                 "--set", "reference=3"]) == 2
+    assert main(["train", "gauge", str(tmp_path / "r.h5"), "-o", str(tmp_path / "m.npz"),
+                 "--set", "nonsense=1"]) == 2
