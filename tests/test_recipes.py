@@ -99,6 +99,8 @@ def test_sample_cli_stores_recipe_and_training_accepts_outside_points_only_as_ze
     bad[np.flatnonzero(g.ns_violation(pts) > 0)[0]] = 1
     with pytest.raises(InputError, match="outside the non-signalling"):
         check_outside_ns(pts, bad, "x")
+    bad[np.flatnonzero(g.ns_violation(pts) > 0)[0]] = -1  # undecided (|lam - 1| < tol): kept
+    check_outside_ns(pts, bad, "x")
     # chshml label refuses them unless told the recipe keeps them
     assert main(["label", str(out), "-o", str(tmp_path / "l.h5"), "--level", "2"]) == 2
     assert main(["label", str(out), "-o", str(tmp_path / "l.h5"), "--level", "2",
