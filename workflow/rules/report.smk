@@ -14,6 +14,11 @@ REPORT_SEESAW = {"table8": "results/seesaw/table8.json",
                  "appendix": "results/seesaw/appendix_a.json",
                  "fig6": "results/seesaw/fig6.png"} if _SEESAW_ON else {}
 
+# certify summaries (workflow/rules/certify.smk): Table VIII and Appendix A with Q itself
+REPORT_CERTIFY = {"table8": "results/certify/table8.json",
+                  "appendix": "results/certify/appendix_a.json"} \
+    if config.get("certify", {}).get("enabled", False) else {}
+
 
 def _report_volume_opts(wc, input) -> str:
     return " ".join(f"--volume {p}" for p in input.volumes)
@@ -25,6 +30,7 @@ rule report:
         volumes=[dataset_path(v) for v in REPORT_VOLUMES],
         validity=[dataset_path(v) for v in REPORT_VALIDITY],
         seesaw=list(REPORT_SEESAW.values()),
+        certify=list(REPORT_CERTIFY.values()),
     output:
         md=report("results/report/report.md", caption="../report/report.rst",
                   category="Report"),
@@ -36,6 +42,8 @@ rule report:
         volumes=_report_volume_opts,
         seesaw=(f"--seesaw {REPORT_SEESAW['table8']} --seesaw-appendix {REPORT_SEESAW['appendix']} "
                 f"--seesaw-fig6 {REPORT_SEESAW['fig6']}" if REPORT_SEESAW else ""),
+        certify=(f"--certify-table8 {REPORT_CERTIFY['table8']} "
+                 f"--certify-appendix {REPORT_CERTIFY['appendix']}" if REPORT_CERTIFY else ""),
         n_mc=int(REPORT_CFG.get("n_mc", 1_000_000)),
         seed=SEED,
     threads: 1
@@ -43,7 +51,7 @@ rule report:
         "../../envs/ml-cpu.yaml"
     shell:
         "chshml report --eval-dir results/eval --data-dir results/data {params.volumes} "
-        "{params.seesaw} --n-mc {params.n_mc} --seed {params.seed} -o results/report "
+        "{params.seesaw} {params.certify} --n-mc {params.n_mc} --seed {params.seed} -o results/report "
         "--figures-dir results/report/figures --threads {threads} > {log} 2>&1"
 
 

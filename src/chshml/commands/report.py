@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seesaw", help="see-saw rounds summary (results/seesaw/table8.json)")
     p.add_argument("--seesaw-appendix", help="Appendix A summary (results/seesaw/appendix_a.json)")
     p.add_argument("--seesaw-fig6", help="Fig. 6 PNG (results/seesaw/fig6.png)")
+    p.add_argument("--certify-table8", help="Table VIII with Q (results/certify/table8.json)")
+    p.add_argument("--certify-appendix",
+                   help="Appendix A with Q (results/certify/appendix_a.json)")
     p.add_argument("--n-mc", type=int, default=1_000_000, help="Monte Carlo size for volumes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", default="results/report", help="output directory")
@@ -43,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
                         else None, args.n_mc, args.seed,
                         Path(args.figures_dir) if args.figures_dir else None,
                         _opt(args.seesaw_appendix), _opt(args.seesaw_fig6),
-                        partial=args.partial)
+                        partial=args.partial, certify_table8=_opt(args.certify_table8),
+                        certify_appendix=_opt(args.certify_appendix))
     print(f"chshml report: -> {path}", file=sys.stderr)
     return 0
 

@@ -193,7 +193,8 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
                  volume_files: list[Path] | None = None, seesaw: Path | None = None,
                  n_mc: int = 1_000_000, seed: int = 0, figures_dir: Path | None = None,
                  seesaw_appendix: Path | None = None, seesaw_fig6: Path | None = None,
-                 partial: bool = False) -> Path:
+                 partial: bool = False, certify_table8: Path | None = None,
+                 certify_appendix: Path | None = None) -> Path:
     """Write ``out_dir/report.md`` and PNGs (in ``figures_dir``, default ``out_dir``).
 
     ``partial``: an early report built while slow inputs are still running; it says so at the
@@ -288,6 +289,11 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
               "## Models (training)", models_section(evals),
               "## Table VIII", T.table_viii(paper_rows, seesaw_data),
               "## Appendix A (see-saw distances)", T.appendix_a_table(paper_rows, appendix),
+              "## Table VIII with Q itself (certified both ways)",
+              T.table_viii_certify(_read_json(certify_table8) if certify_table8 else None),
+              "## Appendix A with Q itself",
+              T.appendix_a_certify(paper_rows, _read_json(certify_appendix)
+                                   if certify_appendix else None),
               "## Volume estimates", vol_text, "## Figures"]
     links = [(cap, Path(os.path.relpath(png, out_dir)).as_posix()) for cap, png in figs]
     parts += [f"### {cap}\n\n![{cap}]({name})" for cap, name in links] or ["*No figures.*"]
