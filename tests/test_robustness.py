@@ -15,6 +15,8 @@ import h5py
 import numpy as np
 import pytest
 
+from chshml.store import read_h5
+
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
@@ -167,8 +169,16 @@ def test_bad_options_one_line(tmp_path, pts):
 
 def test_boundary_epsilon_unreachable_ends_fast(tmp_path):
     t = time.monotonic()
+    # the paper's recipe: (1 + 0.9) p_b leaves NS and is labelled 0 -- done in seconds
+    res = chshml("sample", "--space", "full8", "--method", "boundary", "-n", "4", "--seed",
+                 "1", "--epsilon", "0.9", "-o", "b9.h5", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert sorted(read_h5(tmp_path / "b9.h5")[0]["label"].tolist()) == [0, 0, 1, 1]
     one_line_error(chshml("sample", "--space", "full8", "--method", "boundary", "-n", "4",
-                          "--seed", "1", "--epsilon", "0.9", "-o", "b.h5", cwd=tmp_path),
+                          "--seed", "1", "--epsilon", "0.9", "--recipe", "ns_interior",
+                          "-o", "b.h5", cwd=tmp_path), "--epsilon")
+    one_line_error(chshml("sample", "--space", "full8", "--method", "boundary", "-n", "4",
+                          "--seed", "1", "--epsilon", "1.5", "-o", "b.h5", cwd=tmp_path),
                    "--epsilon")
     res = chshml("sample", "--space", "corr4", "--method", "boundary", "-n", "4", "--seed",
                  "1", "--epsilon", "0.4", "--recipe", "ns_interior", "-o", "b.h5", cwd=tmp_path)

@@ -173,6 +173,10 @@ def _stage_errors(cfg: dict) -> list[str]:
         for level, name in (levels or {}).items():
             need(f"report.label_validity.{base}.{level}", name)
     for name, ds in datasets.items():
+        if (ds or {}).get("recipe") == "ns_interior" and \
+                float((ds or {}).get("epsilon", 0)) >= 2 ** 0.5 - 1:
+            lines.append(f"'datasets.{name}.epsilon': recipe ns_interior keeps (1 + epsilon) "
+                         "p_b in NS, which needs epsilon < sqrt(2) - 1")
         if (ds or {}).get("reference") == "Q" and (ds or {}).get("method") in \
                 LABELLED_BY_SAMPLER:
             lines.append(f"'datasets.{name}.reference': Q labels come from chshml certify on "

@@ -56,11 +56,14 @@ def _check(args: argparse.Namespace) -> None:
                          f"--shard {args.shard}")
     if args.method in ("balanced", "boundary") and args.n % 2:
         raise InputError(f"-n must be even for --method {args.method}, got {args.n}")
-    if not 0 < args.epsilon < MAX_EPSILON:
-        raise InputError(f"--epsilon must be in (0, {MAX_EPSILON:.4f}), got {args.epsilon}: "
-                         "(1 + epsilon) p_b must stay in NS, and NS lies within sqrt(2) Q "
-                         "(every NS point over sqrt(2) mixes a local point and a Tsirelson "
-                         "point), so 1 + epsilon < sqrt(2) is necessary")
+    if args.recipe == "ns_interior" and not 0 < args.epsilon < MAX_EPSILON:
+        raise InputError(f"--epsilon must be in (0, {MAX_EPSILON:.4f}) with --recipe "
+                         f"ns_interior, got {args.epsilon}: (1 + epsilon) p_b must stay in NS, "
+                         "and NS lies within sqrt(2) Q (every NS point over sqrt(2) mixes a "
+                         "local point and a Tsirelson point), so 1 + epsilon < sqrt(2) is "
+                         "necessary")
+    if not 0 < args.epsilon < 1:  # the paper's pairs: (1 - epsilon) p_b must not vanish
+        raise InputError(f"--epsilon must be in (0, 1), got {args.epsilon}")
     if not 0 < args.sigma < 0.5:
         raise InputError(f"--sigma must be in (0, 0.5), got {args.sigma}")
 
