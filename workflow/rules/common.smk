@@ -254,11 +254,12 @@ def label_command(name: str) -> str:
     ``chshml certify`` (membership in Q itself, that level as the outer filter)."""
     ds = dataset_spec(name)
     level = shlex.quote(ds["level"])
-    if ds.get("reference", "npa") == "Q":
-        return f"certify --level {level} --tol {TOL}"
     outside = label_outside_option(name)
-    return f"label --level {level} --solver {SOLVER} --tol {TOL}" + (f" {outside}" if outside
-                                                                   else "")
+    if ds.get("reference", "npa") == "Q":
+        command = f"certify --level {level} --tol {TOL}"
+    else:
+        command = f"label --level {level} --solver {SOLVER} --tol {TOL}"
+    return f"{command} {outside}".rstrip()
 
 
 def sample_command(name: str, shard: int) -> str:

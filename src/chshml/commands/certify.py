@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", type=int, default=0,
                    help="certify only rows with row %% shards == shard")
     p.add_argument("--shards", type=int, default=1, help="number of shards (see --shard)")
+    p.add_argument("--allow-outside-ns", action="store_true", help=(
+        "accept points outside NS (outer points of the paper's boundary-pair and spread "
+        "recipes): label 0 with a bare NS-facet witness, as chshml label gives them"))
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
 
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--shard must be in [0, {args.shards}), got {args.shard}")
     if args.max_iter < 1:
         raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
-    points = load_points(args.input)
+    points = load_points(args.input, check_ns=not args.allow_outside_ns)
     rows = np.flatnonzero(np.arange(len(points)) % args.shards == args.shard)
     if not len(rows):
         raise InputError(f"--shard {args.shard} of {args.shards}: no rows "

@@ -160,7 +160,9 @@ def label_validity(data_dir: Path | None) -> list[dict]:
         q_to_not = int(np.sum((old == 1) & (new == 0)))
         rows.append({"dataset": base, "relabelled": path.stem,
                      "base_level": str(battrs.get("level", "?")),
-                     "level": str(attrs.get("level", "?")), "n": int(len(old)),
+                     "level": (f"Q (certified; witnesses at level {attrs.get('level', '?')})"
+                               if attrs.get("reference") == "Q"
+                               else str(attrs.get("level", "?"))), "n": int(len(old)),
                      "q_to_not": q_to_not, "not_to_q": int(np.sum((old == 0) & (new == 1))),
                      "to_undecided": int(np.sum((old >= 0) & (new < 0))),
                      "share_quantum_lost": q_to_not / n_q if n_q else None})
