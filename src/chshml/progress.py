@@ -21,11 +21,12 @@ class Progress:
         self.start = time.monotonic()
         self._last = self.start
 
-    def update(self, n: int = 1, note: str = "") -> None:
-        """Count ``n`` more done; print (with ``note`` appended) if due."""
+    def update(self, n: int = 1, note: str = "", force: bool = False) -> None:
+        """Count ``n`` more done; print (with ``note`` appended) if due, or if ``force``."""
         self.done += n
         now = time.monotonic()
-        if self.enabled and (now - self._last >= self.every or self.done >= self.total):
+        if self.enabled and (force or now - self._last >= self.every
+                             or self.done >= self.total):
             self._last = now
             self._print(now, note)
 

@@ -1,31 +1,115 @@
-"""Files of behaviours: reading points (HDF5, .npy, .csv) and atomic HDF5 writes.
+"""The result-file layout and its I/O: every HDF5/JSON file chshml reads or writes.
+
+This module is the one owner of the file layout. :class:`SampleFile`, :class:`LabelFile`,
+:class:`DatasetFile`, :class:`CertifyFile` and :class:`SeesawFile` name the datasets and
+attributes of each result file; their readers (:func:`load_points`, :func:`load_dataset`,
+:func:`load_seesaw_input`) sit next to the writers (:func:`write_h5`, :func:`write_json`).
+A behaviour is a row of 4 correlators or of 8 expectation values (marginals first), and a
+label is 1 (in Q_n), 0 (not) or -1 (undecided).
 
 A result file is written under a temporary name in the same folder and renamed into
-place, so a job killed mid-write never leaves a half-written result behind.
+place, so a job killed mid-write never leaves a half-written result behind. ``h5py`` is
+imported here and nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import json
+import math
 import os
+import platform
 import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from chshml.errors import InputError
-from chshml.geometry import ns_violation
+from chshml.geometry import ns_violation, space_of_dim
 
 #: Suffixes of HDF5 outputs.
 H5_SUFFIXES = (".h5", ".hdf5")
 
 #: Slack allowed on NS positivity when validating input (points on a facet are valid).
 NS_INPUT_TOL = 1e-9
+
+#: Packages that shape the data files (``versions.*`` attributes of a merged dataset).
+DATA_PACKAGES = ("chshml", "numpy", "h5py", "cvxpy", "clarabel", "scs", "mosek", "snakemake")
+#: Packages a trained model depends on (``package_versions`` of a model's JSON).
+MODEL_PACKAGES = ("chshml", "numpy", "scipy", "scikit-learn", "joblib", "h5py", "keras",
+                  "tensorflow", "tensorflow-cpu")
+
+
+class SampleFile:
+    """``chshml sample`` / ``chshml slice`` output: behaviours before labelling.
+
+    Labelled methods (balanced, boundary, spread) add the :class:`LabelFile` columns.
+    """
+
+    POINTS = "points"          #: (n, 4) or (n, 8) behaviours
+    DIRECTIONS = "directions"  #: (n, dim) unit rays (method directions)
+    BOUNDARY = "boundary"      #: (n_b, dim) boundary points p_b (boundary, spread)
+    XY = "xy"                  #: (n, 2) slice coordinates (chshml slice)
+    ATTRS = ("space", "method", "seed", "dataset", "shard", "chshml_version", "n_points",
+             "cpu_seconds")
+
+
+class LabelFile:
+    """``chshml label`` output: NPA gauge, certified bracket, label, status, witness."""
+
+    POINTS = "points"
+    LAM = "lam"
+    LAM_LO = "lam_lo"
+    LAM_HI = "lam_hi"
+    LABEL = "label"                  #: int8: 1 in Q_n, 0 not, -1 undecided
+    STATUS = "status"
+    WITNESS_BETA = "witness_beta"    #: (n, 8) Bell functional of a label-0 point
+    WITNESS_BETA0 = "witness_beta0"  #: (n,) its bound on Q_n cap NS
+    CERTIFICATE_Z = "certificate_Z"
+    CERTIFICATE_MU = "certificate_mu"
+    DATASETS = (POINTS, LAM, LAM_LO, LAM_HI, LABEL, STATUS, WITNESS_BETA, WITNESS_BETA0)
+    ATTRS = ("level", "solver", "tol", "space", "chshml_version", "cpu_seconds", "n_points",
+             "n_quantum", "n_not_quantum", "n_undecided")
+
+
+class DatasetFile:
+    """``chshml merge`` output (``results/data/{dataset}.h5``): shards plus a split."""
+
+    SHARD = "shard"                                 #: int32 shard index of each point
+    SPLIT_NAMES = ("train", "val", "test")
+    IDX = {name: f"idx_{name}" for name in SPLIT_NAMES}  #: int64 sorted split indices
+    SHARD_PREFIX = "shards."   #: per-shard values of attributes the shards disagree on
+    SAMPLE_PREFIX = "sample."  #: attributes copied from the sample shards
+    VERSIONS_PREFIX = "versions."
+
+
+class CertifyFile:
+    """``chshml certify`` output: :class:`LabelFile` columns plus the two-qubit atoms."""
+
+    ROWS = "rows"
+    ATOM_WEIGHTS = "atom_weights"
+    ATOM_STATE = "atom_state"
+    ATOM_ANGLES = "atom_angles"
+    N_ATOMS = "n_atoms"
+    GAP = "gap"
+    RECON_ERROR = "recon_error"
+
+
+class SeesawFile:
+    """``chshml seesaw`` output: per point the best realisation found and its distance."""
+
+    POINTS = "points"
+    DISTANCE = "distance"
+    CERTIFIED = "certified"                          #: int8, cumulative over rounds
+    PREVIOUSLY_CERTIFIED = "previously_certified"    #: int8, certified by an earlier round
+    ATTRS = ("dim", "n_seeds", "first_seed", "base_seed", "engine", "threshold")
 
 
 #: Start of this process: temporary files of a target older than this are stale.
@@ -170,6 +254,60 @@ def write_h5(path: str | os.PathLike, datasets: Mapping[str, Any],
             f.attrs[key] = value
 
 
+def json_text(obj: Any, *, nan_as_null: bool = True) -> str:
+    """``obj`` as indented JSON text ending in a newline.
+
+    numpy scalars become numbers; with ``nan_as_null`` a float NaN is written ``null``
+    (strict JSON), else as ``NaN`` (Python's default).
+    """
+
+    def clean(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {k: clean(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [clean(v) for v in o]
+        if nan_as_null and isinstance(o, float) and math.isnan(o):
+            return None
+        if hasattr(o, "item"):
+            return clean(o.item())
+        return o
+
+    return json.dumps(clean(obj), indent=2) + "\n"
+
+
+def write_json(path: str | os.PathLike, obj: Any,
+               inputs: Iterable[str | os.PathLike | None] = (), option: str = "-o", *,
+               nan_as_null: bool = True) -> None:
+    """Write ``obj`` as JSON atomically (:func:`json_text`; NaN as null by default)."""
+    write_text(path, json_text(obj, nan_as_null=nan_as_null), inputs, option)
+
+
+def package_versions(packages: Iterable[str] = DATA_PACKAGES) -> dict[str, str]:
+    """Python's version and those of the installed ``packages`` (none is imported)."""
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def label_counts(label: np.ndarray) -> dict[str, int]:
+    """``n_quantum``, ``n_not_quantum``, ``n_undecided``: points labelled 1, 0 and -1."""
+    lab = np.asarray(label)
+    return {"n_quantum": int(np.sum(lab == 1)), "n_not_quantum": int(np.sum(lab == 0)),
+            "n_undecided": int(np.sum(lab == -1))}
+
+
+def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
+    """The file attributes of an HDF5 file (no datasets read)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return dict(f.attrs)
+
+
 def read_h5(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """All top-level datasets (strings decoded) and file attributes of an HDF5 file."""
     import h5py
@@ -288,3 +426,93 @@ def attr_to_json(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return str(value)
+
+
+def load_seesaw_input(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a see-saw round's input and the mask of points an earlier round certified.
+
+    A late round's shard may be empty; a file without ``certified`` has no point certified.
+    """
+    points = load_points(path, allow_empty=True)
+    prior = np.zeros(len(points), dtype=bool)
+    if str(path).lower().endswith(H5_SUFFIXES):
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            if SeesawFile.CERTIFIED in f:
+                prior = np.asarray(f[SeesawFile.CERTIFIED][()]).astype(bool).reshape(-1)
+                if len(prior) != len(points):
+                    raise InputError(f"{path}: 'certified' has {len(prior)} rows, 'points' "
+                                     f"has {len(points)}")
+    return points, prior
+
+
+@dataclass
+class Dataset:
+    """A labelled dataset (a :class:`DatasetFile`) and its train/val/test split."""
+
+    name: str
+    path: Path
+    points: np.ndarray
+    label: np.ndarray
+    lam: np.ndarray | None
+    split: dict[str, np.ndarray]
+    attrs: dict[str, Any]
+
+    @property
+    def dim(self) -> int:
+        """Behaviour-space dimension: 4 (correlators) or 8 (with marginals)."""
+        return self.points.shape[1]
+
+    @property
+    def space(self) -> str:
+        """``corr4`` or ``full8``."""
+        return space_of_dim(self.dim)
+
+    def part(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(points, labels)`` of split ``which`` ("train", "val", "test" or "all")."""
+        if which == "all":
+            return self.points, self.label
+        idx = self.split[which]
+        return self.points[idx], self.label[idx]
+
+
+def check_outside_ns(points: np.ndarray, label: np.ndarray, source: str) -> None:
+    """Points outside NS are refused with label 1: no behaviour is quantum.
+
+    The paper's boundary-pair and spread recipes keep outer points ``(1 + eps) p_b`` that
+    leave NS (label 0, their labeller witness a bare NS facet; label -1, undecided, where
+    ``|lam - 1|`` is within the tolerance, e.g. a spread shift of ~1e-7 across an NS facet:
+    left out of every accuracy like any undecided point). A label 1 there is an error.
+    """
+    bad = np.flatnonzero((ns_violation(points) > NS_INPUT_TOL) & (label == 1))
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(f"{source}: row {row} is outside the non-signalling polytope but "
+                         f"labelled {int(label[row])} (quantum): no point outside NS is quantum")
+
+
+def load_dataset(path: str | os.PathLike, need_split: bool = True) -> Dataset:
+    """Read a labelled dataset; raise :class:`InputError` on anything missing or inconsistent."""
+    path = Path(path)
+    data, attrs = read_input_h5(path, "dataset")
+    for key in (LabelFile.POINTS, LabelFile.LABEL):
+        if key not in data:
+            raise InputError(f"{path}: no dataset {key!r} (found {sorted(data)})")
+    points = validate_points(data[LabelFile.POINTS], str(path), check_ns=False)
+    label = np.asarray(data[LabelFile.LABEL]).astype(np.int8).ravel()
+    if len(label) != len(points):
+        raise InputError(f"{path}: {len(label)} labels for {len(points)} points")
+    check_outside_ns(points, label, str(path))
+    split = {}
+    for name, key in DatasetFile.IDX.items():
+        if key in data:
+            idx = np.asarray(data[key]).astype(np.int64).ravel()
+            if len(idx) and (idx.min() < 0 or idx.max() >= len(points)):
+                raise InputError(f"{path}: {key} indexes outside 0..{len(points) - 1}")
+            split[name] = idx
+        elif need_split:
+            raise InputError(f"{path}: no split '{key}'; merge the dataset with a split")
+    lam = np.asarray(data[LabelFile.LAM], dtype=float).ravel() if LabelFile.LAM in data else None
+    name = str(attrs.get("dataset", path.stem))
+    return Dataset(name, path, points, label, lam, split, attrs)

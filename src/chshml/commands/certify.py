@@ -13,6 +13,8 @@ import numpy as np
 
 from chshml import __version__
 from chshml.errors import InputError
+from chshml.geometry import space_of_dim
+from chshml.store import label_counts, load_points, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,11 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.commands.label import check_options
-    from chshml.geometry import space_of_dim
-    from chshml.store import load_points, write_h5
+    from chshml.npa.labelling import validate_label_options
 
-    level, _ = check_options(args.level, "auto", args.tol)
+    level = validate_label_options(args.level, "auto", args.tol)
     if args.shards < 1:
         raise InputError(f"--shards must be >= 1, got {args.shards}")
     if not 0 <= args.shard < args.shards:
@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
         "level": res.level, "tol": res.tol, "space": space_of_dim(points.shape[1]),
         "chshml_version": __version__, "command": "certify", "cpu_seconds": res.cpu_seconds,
         "cpu_seconds_npa": res.cpu_seconds_npa, "n_points": len(points),
-        "n_quantum": int(np.sum(res.label == 1)), "n_not_quantum": int(np.sum(res.label == 0)),
-        "n_undecided": int(np.sum(res.label == -1)), "shard": args.shard,
+        **label_counts(res.label), "shard": args.shard,
         "shards": args.shards, "seed": args.seed, "max_iter": args.max_iter,
     }
     meta.update(res.attrs)

@@ -13,6 +13,8 @@ import time
 import numpy as np
 
 from chshml import __version__
+from chshml.geometry import space_of_dim
+from chshml.store import check_output, load_points, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,11 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.certify.ray import appendix_a
-    from chshml.commands.label import check_options
-    from chshml.geometry import space_of_dim
-    from chshml.store import check_output, load_points, write_h5
+    from chshml.npa.labelling import validate_label_options
 
-    level, _ = check_options(args.level, "auto", 1e-6)
+    level = validate_label_options(args.level, "auto", 1e-6)
     check_output(args.output, [args.input], suffixes=(".h5", ".hdf5"))
     directions = load_points(args.input, check_ns=False)
     cpu0 = time.process_time()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from chshml.store import check_output, read_input_h5, write_json
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("certify-summary", help="summarise a certify run (Table VIII with Q) or "
@@ -16,12 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.certify.summary import appendix_a_summary, table8_summary
-    from chshml.seesaw.summary import write_json
-    from chshml.store import check_output, read_h5, read_input_h5
 
     check_output(args.output, [args.input], suffixes=(".json",))
-    read_input_h5(args.input, "certify file")
-    data, attrs = read_h5(args.input)
+    data, attrs = read_input_h5(args.input, "certify file")
     summarise = table8_summary if args.kind == "table8" else appendix_a_summary
-    write_json(summarise(data, attrs), args.output)
+    write_json(args.output, summarise(data, attrs), nan_as_null=False)
     return 0

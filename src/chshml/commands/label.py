@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from chshml import __version__
 from chshml.errors import InputError
+from chshml.store import H5_SUFFIXES, check_output, load_points
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``label`` subcommand."""
     p = sub.add_parser("label", help="label behaviours quantum (1) / not (0) / undecided (-1) "
                        "with the NPA gauge")
     p.add_argument("input", help="HDF5 with dataset 'points', .npy or .csv (n x 4 or n x 8)")
@@ -34,60 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def check_options(level: str, solver: str, tol: float) -> tuple[str, str]:
-    """Validate level, solver and tolerance before any work; return (level, cvxpy solver)."""
-    from chshml.npa.batched import require_validated
-    from chshml.npa.solvers import resolve_solver
-    from chshml.npa.words import normalise_level
-
-    try:
-        level = normalise_level(level)
-    except ValueError as err:
-        raise InputError(f"--level: {err}") from None
-    if not (np.isfinite(tol) and 0 < tol < 0.1):
-        raise InputError(f"--tol must be in (0, 0.1), got {tol}")
-    if str(solver).lower() == "batched":
-        require_validated(level)
-    return level, resolve_solver(solver)
-
-
-def label_file(points: np.ndarray, output: str, level: str, solver: str, tol: float,
-               progress: bool = True, attrs: dict | None = None,
-               inputs: tuple = ()) -> None:
-    """Label ``points`` and write the result file atomically."""
-    from chshml.geometry import space_of_dim
-    from chshml.npa import label_points
-    from chshml.store import write_h5
-
-    res = label_points(points, level, solver=solver, tol=tol, progress=progress)
-    datasets = {
-        "points": points, "lam": res.lam, "lam_lo": res.lam_lo, "lam_hi": res.lam_hi,
-        "label": res.label.astype(np.int8), "status": res.status,
-        "witness_beta": res.witness_beta, "witness_beta0": res.witness_beta0,
-    }
-    datasets.update(res.extra)
-    meta = {
-        "level": res.level, "solver": res.solver, "tol": res.tol,
-        "space": space_of_dim(points.shape[1]), "chshml_version": __version__,
-        "cpu_seconds": res.cpu_seconds, "n_points": len(points),
-        "n_quantum": int(np.sum(res.label == 1)), "n_not_quantum": int(np.sum(res.label == 0)),
-        "n_undecided": int(np.sum(res.label == -1)),
-    }
-    meta.update(getattr(res, "attrs", {}) or {})  # certificate map of the batched engine
-    meta.update(attrs or {})
-    write_h5(output, datasets, meta, inputs=inputs)
-
-
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import H5_SUFFIXES, check_output, load_points
+    """Label the input (in shards if asked) and write the label file."""
+    from chshml.npa.labelling import label_file, validate_label_options  # scipy: lazy
 
-    level, _ = check_options(args.level, args.solver, args.tol)
+    level = validate_label_options(args.level, args.solver, args.tol)
     if args.shards < 1:
         raise InputError(f"--shards must be >= 1, got {args.shards}")
     check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     points = load_points(args.input, check_ns=not args.allow_outside_ns)
     if args.executor == "slurm" or args.shards > 1:
-        from chshml.adhoc import label_sharded
+        from chshml.npa.sharded import label_sharded
 
         label_sharded(args.input, args.output, level, args.solver, args.tol, args.executor,
                       args.shards, args.partition, args.account)

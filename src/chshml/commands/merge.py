@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from chshml.commands._args import json_or_text, key_value
 from chshml.errors import InputError
-
-
-def _attr(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"--attr wants KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+from chshml.merge import merge_shards, parse_split
+from chshml.store import H5_SUFFIXES, check_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,31 +28,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split-group", type=int, default=1, metavar="G",
                    help="keep blocks of G consecutive points in one split (2: boundary pairs)")
     p.add_argument("--dataset", default="", help="dataset name (keys the split's RNG stream)")
-    p.add_argument("--attr", type=_attr, action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--attr", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="extra provenance attribute (JSON value or string); repeatable")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Merge and print a one-line summary."""
-    from chshml.merge import merge_shards
-    from chshml.store import H5_SUFFIXES, check_output
-
     check_output(args.output, [*args.shards, *(args.samples or [])], suffixes=H5_SUFFIXES)
     if args.seed < 0:
         raise InputError("--seed must be non-negative")
     if args.split_group < 1:
         raise InputError(f"--split-group must be >= 1, got {args.split_group}")
-    summary = merge_shards(args.shards, args.output, split=_split(args.split), seed=args.seed,
-                           dataset=args.dataset, sample_paths=args.samples,
-                           extra_attrs=dict(args.attr), split_group=args.split_group)
+    summary = merge_shards(args.shards, args.output, split=parse_split(args.split),
+                           seed=args.seed, dataset=args.dataset, sample_paths=args.samples,
+                           extra_attrs={k: json_or_text(v) for k, v in args.attr},
+                           split_group=args.split_group)
     print(f"merged {summary['n_shards']} shards, {summary['n_points']} points "
           f"(train {summary['n_train']}, val {summary['n_val']}, test {summary['n_test']}), "
           f"{summary['cpu_seconds']:.1f} CPU s -> {args.output}", file=sys.stderr)
     return 0
 
-
-def _split(text: str) -> tuple[float, float, float]:
-    from chshml.merge import parse_split
-
-    return parse_split(text)

@@ -11,9 +11,12 @@ import argparse
 import numpy as np
 
 from chshml.errors import InputError
+from chshml.shards import per_point, select_rows
+from chshml.store import H5_SUFFIXES, check_output, read_input_h5, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``select`` subcommand."""
     p = sub.add_parser("select", help="select rows of an HDF5 result (label, uncertified, shard)")
     p.add_argument("input", help="HDF5 file with a 'points' dataset")
     p.add_argument("-o", "--output", required=True)
@@ -28,25 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def select_rows(data: dict[str, np.ndarray], label: int | None, uncertified: bool,
-                shard: int, shards: int) -> np.ndarray:
-    """Indices of the rows to keep."""
-    n = len(data["points"])
-    keep = np.ones(n, dtype=bool)
-    for name, wanted in (("label", label is not None), ("certified", uncertified)):
-        if wanted and name not in data:
-            raise InputError(f"input has no dataset {name!r} to select on")
-    if label is not None:
-        keep &= data["label"] == label
-    if uncertified:
-        keep &= data["certified"] == 0
-    keep &= np.arange(n) % shards == shard
-    return np.flatnonzero(keep)
-
-
 def run(args: argparse.Namespace) -> int:
-    from chshml.store import H5_SUFFIXES, check_output, read_input_h5, write_h5
-
+    """Write the selected rows (and their ``source_row``) with the input's attributes."""
     check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     if args.shards < 1 or not 0 <= args.shard < args.shards:
         raise InputError(f"--shard must be in [0, --shards), got {args.shard} of {args.shards}")
@@ -55,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.input}: no dataset 'points'")
     rows = select_rows(data, args.label, args.uncertified, args.shard, args.shards)
     n = len(data["points"])
-    out = {k: v[rows] for k, v in data.items() if v.ndim >= 1 and len(v) == n}
+    out = {k: data[k][rows] for k in per_point(data, n)}
     out["source_row"] = rows.astype(np.int64)
     if args.to_boundary:
         if "lam" not in data:

@@ -14,13 +14,16 @@ import time
 
 import numpy as np
 
+from chshml import __version__
 from chshml.errors import InputError
+from chshml.geometry import SLICES, ns_violation, space_of_dim
+from chshml.seeds import shard_rng
+from chshml.shards import shard_sizes
+from chshml.store import H5_SUFFIXES, check_output, write_h5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``slice`` subcommand."""
-    from chshml.geometry import SLICES
-
     p = subparsers.add_parser("slice", help="points on a 2-D slice (uniform or grid)",
                               description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,11 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the slice points of one shard."""
-    from chshml import __version__
-    from chshml.geometry import SLICES, ns_violation, space_of_dim
-    from chshml.merge import shard_sizes
-    from chshml.seeds import shard_rng
-    from chshml.store import H5_SUFFIXES, check_output, write_h5
 
     check_output(args.output, suffixes=H5_SUFFIXES)
     t0 = time.process_time()

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chshml.commands._args import json_or_text, key_value
 from chshml.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
     p = subparsers.add_parser(
         "train", help="train an SVM (.joblib) or a network (.keras) on a labelled dataset",
         description="Train on the train split, choose on the validation split, save the "
@@ -21,12 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True,
                    help="MODEL.joblib (svm), MODEL.keras (nn) or MODEL.npz (gauge)")
     p.add_argument("--config", help="YAML/JSON file: a mapping, or one with 'svm:'/'nn:' sections")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting (value parsed as JSON when possible)")
     p.set_defaults(run=run)
 
 
-def read_config(path: str | None, kind: str, overrides: list[str]) -> dict[str, Any]:
+def read_config(path: str | None, kind: str,
+                overrides: list[tuple[str, str]]) -> dict[str, Any]:
     """Settings for ``kind`` from a YAML/JSON file plus ``KEY=VALUE`` overrides."""
     cfg: dict[str, Any] = {}
     if path:
@@ -48,14 +51,8 @@ def read_config(path: str | None, kind: str, overrides: list[str]) -> dict[str, 
             cfg = dict(raw[kind] or {})
         elif not {"svm", "nn", "gauge"} & set(raw):
             cfg = dict(raw)
-    for item in overrides:
-        if "=" not in item:
-            raise InputError(f"--set {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            cfg[key] = json.loads(value)
-        except json.JSONDecodeError:
-            cfg[key] = value
+    for key, value in overrides:
+        cfg[key] = json_or_text(value)
     return cfg
 
 

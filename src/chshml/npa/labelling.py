@@ -20,12 +20,17 @@ Certificates: every stored witness ``(beta, beta0)`` comes with its dual certifi
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml import __version__
+from chshml.errors import InputError
+from chshml.geometry import NS_FACETS_G, NS_FACETS_H, space_of_dim
 from chshml.npa.batched import (
     CERT_EIG_FLOOR,
     BatchedGauge,
@@ -38,6 +43,7 @@ from chshml.npa.gauge import GaugeProblem, GaugeSolution, as_behaviours
 from chshml.npa.solvers import fallback_solver, resolve_solver
 from chshml.npa.words import MomentMap, moment_map, normalise_level
 from chshml.progress import Progress
+from chshml.store import LabelFile, label_counts, write_h5
 
 DEFAULT_TOL = 1e-6
 #: A point whose NS gauge exceeds this (deep inside, e.g. a behaviour scaled by 1e-9) is
@@ -122,7 +128,7 @@ def decide(lam: np.ndarray, width: np.ndarray, tol: float,
     return label
 
 
-def certificate_from_duals(mm: MomentMap, z: np.ndarray | None,
+def certificate_from_duals(z: np.ndarray | None,
                            mu: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
     """A stored-form certificate from a solver's duals: ``Z`` made positive definite.
 
@@ -252,7 +258,7 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
         if scale != 1.0:
             status[i] += f">rescaled:{scale:.3g}"
         if sol.witness is not None and sol.lam_hi < 1 and scale == 1.0:
-            cert = certificate_from_duals(mm, z, mu)
+            cert = certificate_from_duals(z, mu)
             if cert is not None:
                 b, b0 = witness_map(mm, cert[0][None], cert[1][None])
                 if b[0] @ p > b0[0]:
@@ -267,3 +273,44 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
     attrs["engine"] = engine
     return LabelResult(labeller.level, labeller.solver, labeller.tol, lam, lo, hi, label,
                        status.astype(str), beta, beta0, cpu, extra, attrs)
+
+
+def validate_label_options(level: str, solver: str, tol: float) -> str:
+    """Check level, solver and tolerance before any work; return the normalised level.
+
+    Raises :class:`InputError` for an unknown level, a tolerance outside (0, 0.1), an
+    unknown or unusable solver, or ``batched`` at a level it is not validated for.
+    """
+    try:
+        level = normalise_level(level)
+    except ValueError as err:
+        raise InputError(f"--level: {err}") from None
+    if not (np.isfinite(tol) and 0 < tol < 0.1):
+        raise InputError(f"--tol must be in (0, 0.1), got {tol}")
+    if str(solver).lower() == "batched":
+        require_validated(level)
+    resolve_solver(solver)
+    return level
+
+
+def label_file(points: np.ndarray, output: str | os.PathLike, level: str, solver: str,
+               tol: float, progress: bool = True, attrs: Mapping[str, Any] | None = None,
+               inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Label ``points`` (n x 4 or n x 8) and write a :class:`~chshml.store.LabelFile`
+    atomically; ``attrs`` are added to the file's attributes."""
+    res = label_points(points, level, solver=solver, tol=tol, progress=progress)
+    datasets = {
+        LabelFile.POINTS: points, LabelFile.LAM: res.lam, LabelFile.LAM_LO: res.lam_lo,
+        LabelFile.LAM_HI: res.lam_hi, LabelFile.LABEL: res.label.astype(np.int8),
+        LabelFile.STATUS: res.status, LabelFile.WITNESS_BETA: res.witness_beta,
+        LabelFile.WITNESS_BETA0: res.witness_beta0,
+    }
+    datasets.update(res.extra)
+    meta = {
+        "level": res.level, "solver": res.solver, "tol": res.tol,
+        "space": space_of_dim(points.shape[1]), "chshml_version": __version__,
+        "cpu_seconds": res.cpu_seconds, "n_points": len(points), **label_counts(res.label),
+    }
+    meta.update(res.attrs)  # the certificate map (certificate_attrs) and the engine
+    meta.update(attrs or {})
+    write_h5(output, datasets, meta, inputs=inputs)

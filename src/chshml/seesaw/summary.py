@@ -7,7 +7,6 @@ boundary points to their best Q_{d x d} realisation.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +88,3 @@ def plot_fig6(summary: dict, distances: np.ndarray, out_png: str | Path) -> None
     fig.savefig(out_png, dpi=120)
     plt.close(fig)
 
-
-def write_json(obj: object, path: str | Path) -> None:
-    """Write JSON atomically."""
-    from chshml.store import atomic_path
-
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(obj, indent=2) + "\n")

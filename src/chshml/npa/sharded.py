@@ -1,11 +1,12 @@
-"""Ad-hoc sharded labelling: ``chshml label IN -o OUT --shards K --executor {local,slurm}``.
+"""Sharded labelling: ``chshml label IN -o OUT --shards K --executor {local,slurm}``.
 
 The input points are cut into ``K`` contiguous shards under ``workdir`` (default
 ``OUT.shards/``). Shards whose label file is already there, for the same points (SHA-256),
 level, solver and tolerance, are not recomputed. The others run in this process
 (``local``) or as **one SLURM job array** through submitit (``slurm``); the caller waits,
 sees progress lines (shards done, rate, ETA) and gets ``OUT`` in the format of
-``chshml label``: the shards concatenated in order.
+``chshml label``: the shards concatenated in order (:func:`chshml.shards.concatenate`),
+with the same labels as one unsharded run (each point's gauge SDP is solved on its own).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from typing import Any
 import numpy as np
 
 from chshml.errors import InputError
+from chshml.npa.labelling import label_file
+from chshml.progress import Progress
+from chshml.shards import SHARD_PREFIX, combine_attrs, concatenate, shard_sizes
+from chshml.store import label_counts, load_points, read_attrs, write_h5
 
 #: Seconds between two looks at the state of a SLURM array.
 POLL_SECONDS = 2.0
@@ -39,10 +44,7 @@ def _shard_done(path: Path, digest: str, level: str, solver: str, tol: float) ->
     if not path.is_file():
         return False
     try:
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            attrs = dict(f.attrs)
+        attrs = read_attrs(path)
     except OSError:
         return False
 
@@ -58,9 +60,6 @@ def _shard_done(path: Path, digest: str, level: str, solver: str, tol: float) ->
 def label_shard(points_path: str, out_path: str, level: str, solver: str, tol: float,
                 shard: int) -> str:
     """Label one shard file (runs in the array task); returns ``out_path``."""
-    from chshml.commands.label import label_file
-    from chshml.store import load_points
-
     points = load_points(points_path, check_ns=False)
     label_file(points, out_path, level, solver, tol, progress=True, attrs={
         "points_sha256": points_digest(points), "shard": shard, "requested_level": level,
@@ -72,35 +71,25 @@ def label_shard(points_path: str, out_path: str, level: str, solver: str, tol: f
 
 def _write_chunks(points: np.ndarray, work: Path, shards: int) -> list[tuple[Path, str]]:
     """Shard input files ``points_{k}.h5`` (rewritten only if their points changed)."""
-    from chshml.merge import shard_sizes
-    from chshml.store import read_h5, write_h5
-
     out, start = [], 0
     for k, size in enumerate(shard_sizes(len(points), shards)):
         chunk = points[start:start + size]
         start += size
         path = work / f"points_{k}.h5"
         digest = points_digest(chunk)
-        if not path.is_file() or read_h5(path)[1].get("points_sha256") != digest:
+        if not path.is_file() or read_attrs(path).get("points_sha256") != digest:
             write_h5(path, {"points": chunk}, {"points_sha256": digest, "shard": k})
         out.append((path, digest))
     return out
 
 
-def _wait(jobs: list, total: int, already: int) -> None:
+def _wait(jobs: list, meter: Progress) -> None:
     """Wait for submitit jobs, logging shards done, rate and ETA; raise on a failed shard."""
-    start = time.monotonic()
-    last_done, last_log = -1, 0.0
+    last_done = 0
     while True:
         done = sum(job.done() for job in jobs)
-        now = time.monotonic()
-        if done != last_done or now - last_log > 60:
-            elapsed = now - start
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (len(jobs) - done) / rate if rate > 0 else float("inf")
-            _log(f"slurm array: {already + done}/{total} shards done, {rate * 60:.1f} shards/min, "
-                 f"elapsed {elapsed:.0f}s, ETA {eta:.0f}s")
-            last_done, last_log = done, now
+        meter.update(done - last_done, force=done != last_done)
+        last_done = done
         if done == len(jobs):
             break
         time.sleep(POLL_SECONDS)
@@ -110,31 +99,17 @@ def _wait(jobs: list, total: int, already: int) -> None:
 
 def _concatenate(label_paths: list[Path], out_path: str | os.PathLike, extra: dict) -> int:
     """Write the label shards, in order, as one ``chshml label`` output file (atomic)."""
-    from chshml.merge import _combine_attrs
-    from chshml.store import read_h5, write_h5
-
-    columns: dict[str, list[np.ndarray]] = {}
-    attrs_list = []
-    for path in label_paths:
-        data, attrs = read_h5(path)
-        n = len(data["points"])
-        for key, value in data.items():
-            if np.ndim(value) >= 1 and len(value) == n:
-                columns.setdefault(key, []).append(np.asarray(value))
-        attrs_list.append(attrs)
-    merged = {key: np.concatenate(parts) for key, parts in columns.items()}
-    attrs = {k: v for k, v in _combine_attrs(attrs_list).items()
-             if not k.startswith("shards.") or k == "shards.cpu_seconds"}
-    n_total = len(merged["points"])
-    lab = merged["label"]
+    stack = concatenate(label_paths, what="label shard")
+    attrs = {k: v for k, v in combine_attrs(stack.attrs).items()
+             if not k.startswith(SHARD_PREFIX) or k == f"{SHARD_PREFIX}cpu_seconds"}
+    n_total = len(stack.data["points"])
     attrs.update({
-        "cpu_seconds": float(sum(float(a.get("cpu_seconds", 0.0)) for a in attrs_list)),
-        "n_points": n_total, "n_quantum": int(np.sum(lab == 1)),
-        "n_not_quantum": int(np.sum(lab == 0)), "n_undecided": int(np.sum(lab == -1)),
+        "cpu_seconds": float(sum(float(a.get("cpu_seconds", 0.0)) for a in stack.attrs)),
+        "n_points": n_total, **label_counts(stack.data["label"]),
         "n_shards": len(label_paths), **extra})
     for key in ("shard", "host", "slurm_job_id", "slurm_array_task_id", "points_sha256"):
         attrs.pop(key, None)
-    write_h5(out_path, merged, attrs, inputs=[extra.get("input")])
+    write_h5(out_path, stack.data, attrs, inputs=[extra.get("input")])
     return n_total
 
 
@@ -147,8 +122,6 @@ def label_sharded(points_path: str | os.PathLike, out_path: str | os.PathLike, l
 
     Shards already labelled in ``workdir`` (same points, level, solver, tol) are kept.
     """
-    from chshml.store import load_points
-
     if executor not in ("local", "slurm"):
         raise InputError(f"--executor must be local or slurm, got {executor!r}")
     points = load_points(points_path)
@@ -164,13 +137,12 @@ def label_sharded(points_path: str | os.PathLike, out_path: str | os.PathLike, l
     _log(f"label {len(points)} points in {shards} shards under {work}: "
          f"{shards - len(todo)} already done, {len(todo)} to run ({executor})")
     t0 = time.monotonic()
+    meter = Progress(len(todo), f"label shards ({executor}, {shards - len(todo)} of {shards} "
+                     "done before)", every=60.0)
     if executor == "local":
-        for i, k in enumerate(todo):
+        for k in todo:
             label_shard(str(chunks[k][0]), str(label_paths[k]), level, solver, tol, k)
-            elapsed = time.monotonic() - t0
-            eta = elapsed / (i + 1) * (len(todo) - i - 1)
-            _log(f"local: {shards - len(todo) + i + 1}/{shards} shards done, "
-                 f"elapsed {elapsed:.0f}s, ETA {eta:.0f}s")
+            meter.update(force=True)
     elif todo:
         import submitit
 
@@ -188,7 +160,7 @@ def label_sharded(points_path: str | os.PathLike, out_path: str | os.PathLike, l
                             [solver] * len(todo), [float(tol)] * len(todo), todo)
         _log(f"submitted SLURM array {jobs[0].job_id.split('_')[0]} with {len(jobs)} tasks "
              f"(logs: {work / 'submitit'})")
-        _wait(jobs, shards, shards - len(todo))
+        _wait(jobs, meter)
     n = _concatenate(label_paths, out_path, {"executor": executor, "input": str(points_path)})
     _log(f"wrote {n} labelled points -> {out_path} ({time.monotonic() - t0:.1f}s)")
     return Path(out_path)
