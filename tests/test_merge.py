@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datacheck import same_data
 
 from chshml.cli import main
 from chshml.errors import InputError
-from chshml.merge import (
-    merge_shards,
-    parse_split,
-    same_data,
-    shard_sizes,
-    split_indices,
-)
+from chshml.merge import merge_shards, parse_split, split_indices
+from chshml.shards import shard_sizes
 from chshml.store import read_h5, write_h5
 
 

@@ -6,9 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chshml.evaluate import tlm_labels, uniform_canonical_simplex, uniform_ns
+from chshml.evaluate import tlm_labels
 from chshml.geometry import RELABELLINGS, apply_relabelling, is_local
+from chshml.sampling.polytope import uniform_canonical_simplex as _simplex
+from chshml.sampling.polytope import uniform_ns
 from chshml.store import read_h5, write_h5
+
+
+def uniform_canonical_simplex(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform points of the canonical nonlocal simplex in 8-D."""
+    return _simplex(n, 8, rng)
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +28,9 @@ def full8_model(tmp_path_factory):
     rng = np.random.default_rng(0)
     x = uniform_canonical_simplex(400, rng)
     perm = rng.permutation(400)
-    write_h5(d / "full8_unbalanced.h5",  # older split names (train_idx ...) are accepted too
-             {"points": x, "label": tlm_labels(x), "train_idx": perm[:280],
-              "val_idx": perm[280:340], "test_idx": perm[340:]}, {"space": "full8"})
+    write_h5(d / "full8_unbalanced.h5",
+             {"points": x, "label": tlm_labels(x), "idx_train": perm[:280],
+              "idx_val": perm[280:340], "idx_test": perm[340:]}, {"space": "full8"})
     model = d / "svm.joblib"
     # folding (our option, off for the paper's models) makes predictions exactly invariant
     train_model("svm", d / "full8_unbalanced.h5", model, {"C": [100], "gamma": ["scale"],

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from datacheck import same_data
 from workflow_helpers import REPO, TINY_DATASETS, snakemake
 
-from chshml.merge import same_data
 from chshml.store import read_h5
 
 
