@@ -23,7 +23,7 @@ import platform
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -50,33 +50,35 @@ MODEL_PACKAGES = ("chshml", "numpy", "scipy", "scikit-learn", "joblib", "h5py", 
 class SampleFile:
     """``chshml sample`` / ``chshml slice`` output: behaviours before labelling.
 
-    Labelled methods (balanced, boundary, spread) add the :class:`LabelFile` columns.
+    Attributes: ``space``, ``method``, ``seed``, ``dataset``, ``shard``, ``chshml_version``,
+    ``n_points``, ``cpu_seconds``. Labelled methods (balanced, boundary, spread) add the
+    :class:`LabelFile` columns and ``level``, ``epsilon``, ``sigma`` (and ``recipe``).
     """
 
     POINTS = "points"          #: (n, 4) or (n, 8) behaviours
     DIRECTIONS = "directions"  #: (n, dim) unit rays (method directions)
     BOUNDARY = "boundary"      #: (n_b, dim) boundary points p_b (boundary, spread)
     XY = "xy"                  #: (n, 2) slice coordinates (chshml slice)
-    ATTRS = ("space", "method", "seed", "dataset", "shard", "chshml_version", "n_points",
-             "cpu_seconds")
 
 
 class LabelFile:
-    """``chshml label`` output: NPA gauge, certified bracket, label, status, witness."""
+    """``chshml label`` output: NPA gauge, certified bracket, label, status, witness.
+
+    Attributes: ``level``, ``solver``, ``tol``, ``space``, ``chshml_version``,
+    ``cpu_seconds``, ``n_points``, :func:`label_counts` and the ``certificate_*`` map of
+    :func:`chshml.npa.labelling.certificate_attrs`.
+    """
 
     POINTS = "points"
-    LAM = "lam"
-    LAM_LO = "lam_lo"
+    LAM = "lam"                      #: gauge: p is in Q_n iff lam >= 1
+    LAM_LO = "lam_lo"                #: certified bracket lam_lo <= lam <= lam_hi
     LAM_HI = "lam_hi"
     LABEL = "label"                  #: int8: 1 in Q_n, 0 not, -1 undecided
     STATUS = "status"
     WITNESS_BETA = "witness_beta"    #: (n, 8) Bell functional of a label-0 point
     WITNESS_BETA0 = "witness_beta0"  #: (n,) its bound on Q_n cap NS
-    CERTIFICATE_Z = "certificate_Z"
-    CERTIFICATE_MU = "certificate_mu"
-    DATASETS = (POINTS, LAM, LAM_LO, LAM_HI, LABEL, STATUS, WITNESS_BETA, WITNESS_BETA0)
-    ATTRS = ("level", "solver", "tol", "space", "chshml_version", "cpu_seconds", "n_points",
-             "n_quantum", "n_not_quantum", "n_undecided")
+    CERTIFICATE_Z = "certificate_Z"  #: packed upper triangle of the dual Z
+    CERTIFICATE_MU = "certificate_mu"  #: NS-facet multipliers of the dual
 
 
 class DatasetFile:
@@ -93,23 +95,25 @@ class DatasetFile:
 class CertifyFile:
     """``chshml certify`` output: :class:`LabelFile` columns plus the two-qubit atoms."""
 
-    ROWS = "rows"
-    ATOM_WEIGHTS = "atom_weights"
-    ATOM_STATE = "atom_state"
-    ATOM_ANGLES = "atom_angles"
+    ATOM_WEIGHTS = "atom_weights"  #: (n, 9) convex weights of the atoms
+    ATOM_STATE = "atom_state"      #: (n, 9, 4) two-qubit state of each atom
+    ATOM_ANGLES = "atom_angles"    #: (n, 9, 4) measurement angles of each atom
     N_ATOMS = "n_atoms"
-    GAP = "gap"
-    RECON_ERROR = "recon_error"
+    GAP = "gap"                    #: certified gap to the inner hull (label -1)
+    RECON_ERROR = "recon_error"    #: max |sum_k w_k p_k - p| of a label-1 point
 
 
 class SeesawFile:
-    """``chshml seesaw`` output: per point the best realisation found and its distance."""
+    """``chshml seesaw`` output: per point the best realisation found and its distance.
+
+    Attributes: ``dim`` (local dimension), ``n_seeds``, ``first_seed``, ``base_seed``,
+    ``engine``, ``threshold``, ``cpu_seconds`` and counts.
+    """
 
     POINTS = "points"
     DISTANCE = "distance"
     CERTIFIED = "certified"                          #: int8, cumulative over rounds
     PREVIOUSLY_CERTIFIED = "previously_certified"    #: int8, certified by an earlier round
-    ATTRS = ("dim", "n_seeds", "first_seed", "base_seed", "engine", "threshold")
 
 
 #: Start of this process: temporary files of a target older than this are stale.
@@ -254,11 +258,13 @@ def write_h5(path: str | os.PathLike, datasets: Mapping[str, Any],
             f.attrs[key] = value
 
 
-def json_text(obj: Any, *, nan_as_null: bool = True) -> str:
+def json_text(obj: Any, *, nan_as_null: bool = True,
+              default: Callable[[Any], Any] | None = None) -> str:
     """``obj`` as indented JSON text ending in a newline.
 
     numpy scalars become numbers; with ``nan_as_null`` a float NaN is written ``null``
-    (strict JSON), else as ``NaN`` (Python's default).
+    (strict JSON), else as ``NaN`` (Python's default); ``default`` serialises anything else
+    (as in :func:`json.dumps`; without it such an object is a ``TypeError``).
     """
 
     def clean(o: Any) -> Any:
@@ -272,7 +278,7 @@ def json_text(obj: Any, *, nan_as_null: bool = True) -> str:
             return clean(o.item())
         return o
 
-    return json.dumps(clean(obj), indent=2) + "\n"
+    return json.dumps(clean(obj), indent=2, default=default) + "\n"
 
 
 def write_json(path: str | os.PathLike, obj: Any,

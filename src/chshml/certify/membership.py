@@ -20,6 +20,7 @@ from chshml.certify.oracle import QubitOracle
 from chshml.npa.gauge import as_behaviours
 from chshml.npa.labelling import DEFAULT_TOL, label_points
 from chshml.progress import Progress
+from chshml.store import CertifyFile, LabelFile
 
 #: Atoms of recent decompositions offered as warm starts to the next point.
 POOL_SIZE = 48
@@ -52,12 +53,15 @@ class CertifyResult:
     def datasets(self, points: np.ndarray) -> dict[str, np.ndarray]:
         """The HDF5 datasets of a certify output file."""
         out = {
-            "points": points, "label": self.label.astype(np.int8), "lam": self.lam,
-            "lam_lo": self.lam_lo, "lam_hi": self.lam_hi, "status": self.status,
-            "witness_beta": self.witness_beta, "witness_beta0": self.witness_beta0,
-            "atom_weights": self.atom_weights, "atom_state": self.atom_state,
-            "atom_angles": self.atom_angles, "n_atoms": self.n_atoms.astype(np.int8),
-            "gap": self.gap, "recon_error": self.recon_error,
+            LabelFile.POINTS: points, LabelFile.LABEL: self.label.astype(np.int8),
+            LabelFile.LAM: self.lam, LabelFile.LAM_LO: self.lam_lo,
+            LabelFile.LAM_HI: self.lam_hi, LabelFile.STATUS: self.status,
+            LabelFile.WITNESS_BETA: self.witness_beta,
+            LabelFile.WITNESS_BETA0: self.witness_beta0,
+            CertifyFile.ATOM_WEIGHTS: self.atom_weights, CertifyFile.ATOM_STATE: self.atom_state,
+            CertifyFile.ATOM_ANGLES: self.atom_angles,
+            CertifyFile.N_ATOMS: self.n_atoms.astype(np.int8),
+            CertifyFile.GAP: self.gap, CertifyFile.RECON_ERROR: self.recon_error,
         }
         out.update(self.extra)
         return out

@@ -19,7 +19,7 @@ from chshml.errors import InputError
 from chshml.geometry import SLICES, ns_violation, space_of_dim
 from chshml.seeds import shard_rng
 from chshml.shards import shard_sizes
-from chshml.store import H5_SUFFIXES, check_output, write_h5
+from chshml.store import H5_SUFFIXES, SampleFile, check_output, write_h5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
              "space": space_of_dim(sl.dim), "method": f"slice-{args.mode}",
              "seed": args.seed, "dataset": args.dataset, "shard": args.shard,
              "chshml_version": __version__, "cpu_seconds": time.process_time() - t0}
-    write_h5(args.output, {"points": np.asarray(points, float), "xy": np.asarray(xy, float)},
-             attrs)
+    write_h5(args.output, {SampleFile.POINTS: np.asarray(points, float),
+                           SampleFile.XY: np.asarray(xy, float)}, attrs)
     print(f"slice {sl.name} ({args.mode}): {len(points)} points -> {args.output}",
           file=sys.stderr)
     return 0

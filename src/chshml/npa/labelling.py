@@ -268,7 +268,7 @@ def label_points(points: np.ndarray, level: str, solver: str = "auto",
     cpu = time.process_time() - start
     with np.errstate(invalid="ignore"):  # inf - inf at the origin: decided by lam alone
         label = decide(lam, hi - lo, labeller.tol, lo, hi)
-    extra = {"certificate_Z": cert_z, "certificate_mu": cert_mu}
+    extra = {LabelFile.CERTIFICATE_Z: cert_z, LabelFile.CERTIFICATE_MU: cert_mu}
     attrs = certificate_attrs(mm)
     attrs["engine"] = engine
     return LabelResult(labeller.level, labeller.solver, labeller.tol, lam, lo, hi, label,
