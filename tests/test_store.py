@@ -19,6 +19,7 @@ from chshml.store import (
     load_dataset,
     load_seesaw_input,
     package_versions,
+    read_groups,
     write_h5,
     write_json,
 )
@@ -108,3 +109,10 @@ def test_key_value_type():
     for bad in ("novalue", "=1"):
         with pytest.raises(argparse.ArgumentTypeError):
             key_value(bad)
+
+
+def test_read_groups(tmp_path):
+    write_h5(tmp_path / "s.h5", {"slice1/xy": np.zeros((2, 2)), "slice1/pred": [1, 0],
+                                 "top": [1]})
+    groups = read_groups(tmp_path / "s.h5")
+    assert set(groups) == {"slice1"} and groups["slice1"]["xy"].shape == (2, 2)

@@ -331,6 +331,15 @@ def read_h5(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, A
     return out, attrs
 
 
+def read_groups(path: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
+    """Datasets one group deep (``GROUP/NAME``, e.g. an evaluation's ``slice1/xy``)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {name: {k: ds[()] for k, ds in group.items() if isinstance(ds, h5py.Dataset)}
+                for name, group in f.items() if isinstance(group, h5py.Group)}
+
+
 def read_input_h5(path: str | os.PathLike, what: str = "file"
                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """:func:`read_h5` for user input: a missing or unreadable file is an InputError
