@@ -12,6 +12,7 @@ import sys
 import time
 
 from chshml import __version__, threads
+from chshml.commands._args import positive_int
 from chshml.errors import InputError
 
 #: Command name -> module in ``chshml.commands`` providing ``register`` and ``run``.
@@ -35,17 +36,6 @@ COMMANDS = {
 }
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit code 2)."""
 
@@ -65,13 +55,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         importlib.import_module(f"chshml.commands.{module}").register(sub)
         sub.choices[name].add_argument(
-            "--threads", type=_positive_int, default=None, metavar="N",
+            "--threads", type=positive_int, default=None, metavar="N",
             help="BLAS/OpenMP threads (default: SLURM_CPUS_PER_TASK inside a SLURM job, "
                  "else 1)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (2: bad input, one line on stderr)."""
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)

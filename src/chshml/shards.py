@@ -55,6 +55,34 @@ def select_rows(data: Mapping[str, np.ndarray], label: int | None, uncertified: 
     return np.flatnonzero(keep)
 
 
+def select_file(path: str | os.PathLike, label: int | None = None, uncertified: bool = False,
+                shard: int = 0, shards: int = 1, *, to_boundary: bool = False
+                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The rows of result file ``path`` kept by :func:`select_rows`, with ``source_row``.
+
+    With ``to_boundary`` each point ``p`` becomes ``lam * p``, its boundary point along the
+    ray (``lam`` is the NPA gauge). Attributes are the input's plus the selection.
+    """
+    if shards < 1 or not 0 <= shard < shards:
+        raise InputError(f"--shard must be in [0, --shards), got {shard} of {shards}")
+    data, attrs = read_input_h5(path, "input")
+    if "points" not in data:
+        raise InputError(f"{path}: no dataset 'points'")
+    rows = select_rows(data, label, uncertified, shard, shards)
+    n = len(data["points"])
+    out = {k: data[k][rows] for k in per_point(data, n)}
+    out["source_row"] = rows.astype(np.int64)
+    if to_boundary:
+        if "lam" not in data:
+            raise InputError(f"{path}: --to-boundary needs a 'lam' dataset")
+        lam = out["lam"]
+        if not np.all(np.isfinite(lam)):
+            raise InputError(f"{path}: row {int(rows[~np.isfinite(lam)][0])} has no "
+                             "finite lam")
+        out["points"] = lam[:, None] * out["points"]
+    return out, dict(attrs, selected_from=str(path), shard=shard, shards=shards)
+
+
 def per_point(data: Mapping[str, Any], n: int) -> list[str]:
     """Sorted names of the datasets with one row per point (``n`` rows)."""
     return sorted(key for key, v in data.items() if np.ndim(v) >= 1 and len(v) == n)

@@ -6,6 +6,17 @@ import argparse
 import json
 
 
+def positive_int(text: str) -> int:
+    """The argparse type of counts: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def key_value(text: str) -> tuple[str, str]:
     """The argparse type of ``KEY=VALUE`` options: ``(KEY, VALUE)``, VALUE as given.
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from chshml.errors import InputError
-from chshml.shards import per_point, select_rows
-from chshml.store import H5_SUFFIXES, check_output, read_input_h5, write_h5
+from chshml.shards import select_file
+from chshml.store import H5_SUFFIXES, check_output, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,23 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the selected rows (and their ``source_row``) with the input's attributes."""
     check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
-    if args.shards < 1 or not 0 <= args.shard < args.shards:
-        raise InputError(f"--shard must be in [0, --shards), got {args.shard} of {args.shards}")
-    data, attrs = read_input_h5(args.input, "input")
-    if "points" not in data:
-        raise InputError(f"{args.input}: no dataset 'points'")
-    rows = select_rows(data, args.label, args.uncertified, args.shard, args.shards)
-    n = len(data["points"])
-    out = {k: data[k][rows] for k in per_point(data, n)}
-    out["source_row"] = rows.astype(np.int64)
-    if args.to_boundary:
-        if "lam" not in data:
-            raise InputError(f"{args.input}: --to-boundary needs a 'lam' dataset")
-        lam = out["lam"]
-        if not np.all(np.isfinite(lam)):
-            raise InputError(f"{args.input}: row {int(rows[~np.isfinite(lam)][0])} has no "
-                             "finite lam")
-        out["points"] = lam[:, None] * out["points"]
-    attrs = dict(attrs, selected_from=str(args.input), shard=args.shard, shards=args.shards)
-    write_h5(args.output, out, attrs, inputs=(args.input,))
+    data, attrs = select_file(args.input, args.label, args.uncertified, args.shard, args.shards,
+                              to_boundary=args.to_boundary)
+    write_h5(args.output, data, attrs, inputs=(args.input,))
     return 0
