@@ -12,6 +12,11 @@ import sys
 
 import numpy as np
 
+from chshml.errors import InputError
+from chshml.geometry import is_local, to_full
+from chshml.models.io import load_model, model_meta_path
+from chshml.store import H5_SUFFIXES, check_output, load_points, write_h5
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("predict", help="label behaviours with a trained model",
@@ -29,10 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.geometry import is_local, to_full
-    from chshml.models.io import load_model, model_meta_path
-    from chshml.store import H5_SUFFIXES, check_output, load_points, write_h5
-
     inputs = (args.input, args.model, model_meta_path(args.model))
     check_output(args.output, inputs, suffixes=H5_SUFFIXES)
     points = load_points(args.input)
@@ -46,8 +47,6 @@ def run(args: argparse.Namespace) -> int:
         label = res.label
         extra, extra_attrs = res.columns(), res.attrs()
     elif args.certify:
-        from chshml.errors import InputError
-
         raise InputError("--certify needs a gauge model (.npz): other models have no "
                          "predicted gauge to route by")
     else:

@@ -10,6 +10,8 @@ from typing import Any
 
 from chshml.commands._args import json_or_text, key_value
 from chshml.errors import InputError
+from chshml.models.config import check_settings
+from chshml.models.training import train_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,9 +59,6 @@ def read_config(path: str | None, kind: str,
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.models.config import check_settings
-    from chshml.models.training import train_model
-
     cfg = read_config(args.config, args.kind, args.set)
     if args.kind == "gauge":  # regression of the gauge lam (chshml.models.gauge)
         return _run_gauge(args, cfg)

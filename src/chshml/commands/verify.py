@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
+from chshml.errors import InputError
+from chshml.store import read_input_h5
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="re-check the dual witnesses of a label or certify "
@@ -17,11 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_columns(path: str) -> None:
     """Refuse a file whose labels are not -1/0/1 or whose per-point datasets are short."""
-    import numpy as np
-
-    from chshml.errors import InputError
-    from chshml.store import read_input_h5
-
     data, _ = read_input_h5(path, "labelled file")
     if "points" not in data:
         raise InputError(f"{path}: no dataset 'points'")

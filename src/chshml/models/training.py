@@ -18,6 +18,7 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, is_local
+from chshml.models.io import model_domain_map, model_meta_path
 from chshml.store import MODEL_PACKAGES, attr_to_json, check_output, load_dataset, package_versions
 
 
@@ -29,8 +30,6 @@ def model_domain(points: np.ndarray, labels: np.ndarray,
     x, y = np.asarray(points, dtype=float)[keep], np.asarray(labels)[keep].astype(np.int8)
     if x.shape[1] == CORR_DIM:
         return x, y
-    from chshml.models.io import model_domain_map
-
     nonlocal_ = ~is_local(x)
     return model_domain_map(x[nonlocal_], fold), y[nonlocal_]
 
@@ -39,8 +38,6 @@ def train_model(kind: str, data_path: str | Path, out: str | Path,
                 config: dict | None = None, inputs: tuple = ()) -> dict:
     """Train an ``svm`` or ``nn`` on a dataset file and save it; returns the metadata.
     ``inputs`` (besides ``data_path``) are files the model and its JSON must not replace."""
-    from chshml.models.io import model_meta_path
-
     want = {"svm": ".joblib", "nn": ".keras"}.get(kind)
     if want is None:
         raise InputError(f"unknown model kind {kind!r} (svm or nn)")

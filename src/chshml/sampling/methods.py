@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -104,8 +105,6 @@ def _directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sa
 
 
 def _label_fn(opt: _Options) -> Callable:
-    from functools import partial
-
     from chshml.npa import label_points
 
     return partial(label_points, level=opt.level, solver=opt.solver)
