@@ -23,7 +23,7 @@ import numpy as np
 from chshml.errors import InputError
 from chshml.npa.labelling import label_file
 from chshml.progress import Progress
-from chshml.shards import SHARD_PREFIX, combine_attrs, concatenate, shard_sizes
+from chshml.shards import SHARD_PREFIX, combine_attrs, concatenate, shard_sizes, total_cpu
 from chshml.store import label_counts, load_points, read_attrs, write_h5
 
 #: Seconds between two looks at the state of a SLURM array.
@@ -104,7 +104,7 @@ def _concatenate(label_paths: list[Path], out_path: str | os.PathLike, extra: di
              if not k.startswith(SHARD_PREFIX) or k == f"{SHARD_PREFIX}cpu_seconds"}
     n_total = len(stack.data["points"])
     attrs.update({
-        "cpu_seconds": float(sum(float(a.get("cpu_seconds", 0.0)) for a in stack.attrs)),
+        "cpu_seconds": total_cpu(stack.attrs),
         "n_points": n_total, **label_counts(stack.data["label"]),
         "n_shards": len(label_paths), **extra})
     for key in ("shard", "host", "slurm_job_id", "slurm_array_task_id", "points_sha256"):
