@@ -26,8 +26,8 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
+from chshml.models.classifier import Classifier
 from chshml.models.gauge_features import facet_point_gauge, ray_chart
-from chshml.models.io import Classifier
 
 #: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
 REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
@@ -174,7 +174,7 @@ class GaugeModel:
 
     def save(self, path: str | Path, meta: dict, inputs: tuple = ()) -> None:
         """Arrays to ``.npz`` and ``MODEL.json`` beside it, as one unit."""
-        from chshml.models.io import save_with_meta
+        from chshml.models.metadata import save_with_meta
 
         arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
@@ -356,7 +356,7 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
     bisection; an NPA reference must equal the dataset's labelling level, whose certified
     ``lam`` (bracket narrower than 1e-6 relative) is the target.
     """
-    from chshml.models.io import model_meta_path
+    from chshml.models.metadata import model_meta_path
     from chshml.models.training import package_versions
     from chshml.store import attr_to_json, check_output, read_input_h5, validate_points
 
