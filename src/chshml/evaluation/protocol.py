@@ -173,7 +173,8 @@ def evaluate_model(classifier: Any, dataset: Any, test_sets: TestSets,
         parts[part] = scores(y, clf.predict(x))
 
     # unbalanced accuracy: a uniform NS sample (8-D: the canonical simplex)
-    unbalanced = ns_wide = None
+    unbalanced: dict[str, Any] | None = None
+    ns_wide: dict[str, Any] | None = None
     if test_sets.uniform is not None:
         u = test_sets.uniform
         unbalanced = {**scores(u.label, clf.predict(u.points)), "source": u.source}

@@ -71,15 +71,15 @@ def boundary_4d(n: int, rng: np.random.Generator, recipe: str = "paper",
     ``ns_interior`` only the part of the surface strictly inside the cube.
     """
     check_recipe(recipe)
-    pool, total = [], 0
+    parts, total = [], 0
     while total < oversample * n:
         u = rng.normal(size=(2 * oversample * n + 16, CORR_DIM))
         pb = tlm_gauge(u)[:, None] * u
         if recipe == "ns_interior":
             pb = pb[ns_violation(pb) < -1e-9]
-        pool.append(pb)
+        parts.append(pb)
         total += len(pb)
-    pool = np.concatenate(pool)[:oversample * n]
+    pool = np.concatenate(parts)[:oversample * n]
     w = surface_weights(pool, tlm_normals(pool))
     chosen = rng.choice(len(pool), size=n, replace=False, p=w / w.sum())
     return pool[chosen]

@@ -10,6 +10,7 @@ below the threshold, when it stalls, or at ``max_iter`` outer iterations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,9 @@ def _lipschitz(mats: np.ndarray) -> np.ndarray:
     return np.maximum(eigvalsh(gram)[:, -1], 1e-12)
 
 
-def _fista(x0: np.ndarray, gradient, project, step: np.ndarray, iters: int) -> np.ndarray:
+def _fista(x0: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray],
+           project: Callable[[np.ndarray], np.ndarray], step: np.ndarray,
+           iters: int) -> np.ndarray:
     """Projected gradient with Nesterov momentum (FISTA) at a fixed step, from ``x0``."""
     x, y, t = x0, x0, 1.0
     for _ in range(iters):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class _Problems:
         return None if out is None else np.array(out)
 
     @staticmethod
-    def _solve(problem, variables: list, solver: str):  # noqa: ANN001, ANN205
+    def _solve(problem: Any, variables: list[Any], solver: str) -> Any:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -125,9 +125,10 @@ def solve_chunk(points: np.ndarray, config: SeesawConfig, group: Any | None = No
     d = config.local_dim
     batch, _ = config.batch_sizes()
     seeds = np.arange(config.first_seed, config.first_seed + config.restarts)
-    best = [{"distance": np.inf, "certified": False, "seed": -1, "tried": 0, "iterations": 0,
-             "state": np.full((d * d, d * d), np.nan), "a": np.full((2, d, d), np.nan),
-             "b": np.full((2, d, d), np.nan)} for _ in range(len(points))]
+    best: list[dict[str, Any]] = [
+        {"distance": np.inf, "certified": False, "seed": -1, "tried": 0, "iterations": 0,
+         "state": np.full((d * d, d * d), np.nan), "a": np.full((2, d, d), np.nan),
+         "b": np.full((2, d, d), np.nan)} for _ in range(len(points))]
     active = np.ones(len(points), dtype=bool)
     for start in range(0, len(seeds), batch * size):
         wave = seeds[start:start + batch * size]
@@ -150,8 +151,8 @@ def solve_chunk(points: np.ndarray, config: SeesawConfig, group: Any | None = No
             if _better(dist, cert, s, best[i]):
                 best[i].update(distance=dist, certified=cert, seed=s, iterations=its,
                                state=rho, a=a, b=b)
-        for i in idx:
-            best[i]["tried"] += len(wave)
+        for j in idx:
+            best[j]["tried"] += len(wave)
         active = np.array([not b["certified"] for b in best])
         if not active.any():
             break
@@ -192,7 +193,7 @@ def run_points(points: np.ndarray, config: SeesawConfig, todo: np.ndarray | None
     groups = max(1, min(size, len(remaining)))
     color, member = rank % groups, rank // groups
     gsize = len(range(color, size, groups))
-    group = comm.Split(color, member) if comm is not None else None
+    group: Any = comm.Split(color, member) if comm is not None else None
     mine = remaining[color::groups]
     _, chunk = config.batch_sizes()
     out_file = None
