@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from chshml.errors import InputError
@@ -79,13 +80,14 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.slices_out, [*inputs, args.output], "--slices-out",
                      suffixes=H5_SUFFIXES)
     spread, slices = _check(args)
+    t0 = time.perf_counter()
     clf = load_model(args.model)
     ds = load_dataset(args.data)
     name = args.name or Path(args.model).stem
     sets = load_test_sets(args.uniform_test, spread, slices)
     res = evaluate_model(clf, ds, sets, shard_rng(args.seed, f"evaluate:{name}"), name=name,
                          model_file=str(args.model), seed=args.seed,
-                         curve_points=args.curve_points)
+                         curve_points=args.curve_points, started=t0)
     if args.slices_out:
         blobs = {f"{r.name}/{k}": v for r in res.slice_results
                  for k, v in (("xy", r.xy), ("truth", r.truth), ("pred", r.pred))}

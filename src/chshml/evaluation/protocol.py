@@ -158,13 +158,16 @@ class EvaluationResult:
 
 def evaluate_model(classifier: Any, dataset: Any, test_sets: TestSets,
                    rng: np.random.Generator, *, name: str, model_file: str = "",
-                   seed: int = 0, curve_points: int = 13) -> EvaluationResult:
+                   seed: int = 0, curve_points: int = 13,
+                   started: float | None = None) -> EvaluationResult:
     """Evaluate ``classifier`` (:class:`chshml.models.Classifier`) trained on ``dataset``
     (:class:`chshml.models.training.Dataset`) on ``test_sets``; ``rng`` draws the shifts of
-    the spread curve (``curve_points`` sigmas), the only random step."""
+    the spread curve (``curve_points`` sigmas), the only random step. ``timings`` count from
+    ``started`` (a :func:`time.perf_counter` value; default: now), so a caller can include
+    the loading of the model and the sets."""
     from chshml.models.training import package_versions
 
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if started is None else started
     clf, ds, dim = classifier, dataset, classifier.dim
     notes: list[str] = []
     parts = {}
