@@ -74,7 +74,7 @@ def main() -> None:
               f"{np.mean(res.label == -1):.3f}, NPA share of CPU "
               f"{res.cpu_seconds_npa / res.cpu_seconds:.2f})", flush=True)
         for d in args.dims:
-            cfg = SeesawConfig(dim=d, seeds=args.seeds, engine="fast", threshold=1e-7)
+            cfg = SeesawConfig(local_dim=d, restarts=args.seeds, engine="fast", threshold=1e-7)
             t0 = time.process_time()
             ss = run_points(pts[:m], cfg, comm=None, log=False)
             cpu_s = time.process_time() - t0

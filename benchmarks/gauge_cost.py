@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from chshml.evaluate import boundary_4d, spread_points
+from chshml.evaluation.spread import boundary_4d
+from chshml.models import load_model
 from chshml.models.certified import certified_labels, certified_predict
 from chshml.models.gauge import train_gauge
-from chshml.models.io import load_model
+from chshml.sampling.labelled import spread_set
 from chshml.sampling.polytope import to_ns_boundary, uniform_directions
 from chshml.store import write_h5
 
@@ -33,8 +34,8 @@ def main(n: int = 12_000) -> None:
               f"{time.process_time() - t:.2f} CPU-s")
         clf = load_model(Path(tmp) / "g.npz")
         for name, pts in (("uniform cube", rng.uniform(-1, 1, (20_000, 4))),
-                          ("spread 1e-3", spread_points(boundary_4d(20_000, rng), 1e-3,
-                                                        rng)[0])):
+                          ("spread 1e-3", spread_set(boundary_4d(20_000, rng), 1e-3,
+                                                     rng).points)):
             t = time.process_time()
             clf.predict(pts)
             model_s = time.process_time() - t

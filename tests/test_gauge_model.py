@@ -49,7 +49,7 @@ def model8(tmp_path_factory):
 
 
 def test_gauge_reproduces_lam_on_held_back_rays(model4):
-    from chshml.models.io import load_model
+    from chshml.models import load_model
 
     path, meta = model4
     clf = load_model(path)
@@ -69,12 +69,12 @@ def test_gauge_reproduces_lam_on_held_back_rays(model4):
 
 
 def test_gauge_8d_invariant_under_all_relabellings(model8):
-    from chshml.evaluate import uniform_canonical_simplex, uniform_ns
-    from chshml.models.io import load_model
+    from chshml.models import load_model
+    from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns
 
     clf = load_model(model8)
     rng = np.random.default_rng(3)
-    p = np.vstack([uniform_ns(40, 8, rng), uniform_canonical_simplex(40, rng)])
+    p = np.vstack([uniform_ns(40, 8, rng), uniform_canonical_simplex(40, 8, rng)])
     base = clf.predict_gauge(p)
     assert np.all(np.isfinite(base)) and np.all(base > 0)
     for g in range(len(RELABELLINGS)):
@@ -83,11 +83,11 @@ def test_gauge_8d_invariant_under_all_relabellings(model8):
 
 def test_certified_prediction_agrees_with_labeller_on_routed_points(model8, tmp_path):
     from chshml.cli import main
-    from chshml.evaluate import uniform_canonical_simplex
     from chshml.npa import label_points
+    from chshml.sampling.polytope import uniform_canonical_simplex
 
     rng = np.random.default_rng(5)
-    p = uniform_canonical_simplex(150, rng)
+    p = uniform_canonical_simplex(150, 8, rng)
     write_h5(tmp_path / "pts.h5", {"points": p})
     assert main(["predict", str(model8), str(tmp_path / "pts.h5"), "-o",
                  str(tmp_path / "out.h5"), "--certify", "--band-factor", "50"]) == 0

@@ -77,13 +77,55 @@ def test_to_canonical_maps_every_nonlocal_point_into_the_canonical_simplex():
     assert np.allclose(mapped_pr, g.PR_BOXES[0])
 
 
+def satisfies_tlm(points: np.ndarray, tol: float = 0.0) -> np.ndarray:
+    """True where the TLM inequalities hold (up to ``tol`` in the angle sum)."""
+    return g.tlm_margin(points) >= -tol
+
+
 def test_tlm_on_known_points():
     tsirelson = g.CHSH_SIGNS[0] / np.sqrt(2)
     assert abs(g.tlm_margin(tsirelson)) < 1e-12
-    assert g.satisfies_tlm(0.999 * tsirelson) and not g.satisfies_tlm(1.001 * tsirelson)
+    assert satisfies_tlm(0.999 * tsirelson) and not satisfies_tlm(1.001 * tsirelson)
     assert np.allclose(g.tlm_gauge(g.CHSH_SIGNS), 1 / np.sqrt(2))
     # local deterministic correlators are quantum
-    assert np.all(g.satisfies_tlm(g.LOCAL_DETERMINISTIC_POINTS, tol=1e-12))
+    assert np.all(satisfies_tlm(g.LOCAL_DETERMINISTIC_POINTS, tol=1e-12))
+
+
+def test_tlm_labels_are_exact_and_zero_outside_ns():
+    tsirelson = g.CHSH_SIGNS[0] / np.sqrt(2)
+    pts = np.array([0.999 * tsirelson, 1.001 * tsirelson, [1.2, 0.0, 0.0, 0.0], np.zeros(4)])
+    np.testing.assert_array_equal(g.tlm_labels(pts), [1, 0, 0, 1])
+    assert g.tlm_labels(pts).dtype == np.int8
+
+
+def test_to_corr_inverts_to_full():
+    rng = np.random.default_rng(7)
+    e = rng.uniform(-1, 1, (5, 4))
+    assert np.array_equal(g.to_corr(g.to_full(e)), e)
+    assert np.array_equal(g.to_corr(e), e)
+    p = rng.uniform(-0.2, 0.2, (3, 8))
+    assert np.array_equal(g.to_corr(p), g.correlators(p))
+    with pytest.raises(ValueError):
+        g.to_corr(np.zeros((2, 5)))
+
+
+def test_canonical_simplex_vertices_in_both_spaces():
+    v8 = g.canonical_simplex_vertices(8)
+    assert np.array_equal(v8, g.nonlocal_simplex_vertices(0))
+    v4 = g.canonical_simplex_vertices(4)
+    assert v4.shape == (5, 4) and np.array_equal(v4[0], g.CANONICAL_CHSH_SIGNS)
+    assert np.allclose(v4[1:] @ g.CANONICAL_CHSH_SIGNS, 2.0)  # on the canonical CHSH facet
+    assert len(np.unique(v4, axis=0)) == 5
+
+
+def test_simplex_stabiliser_fixes_the_canonical_facet():
+    stab = g.SIMPLEX_STABILISER
+    assert len(stab) == 16 and any(np.array_equal(m, np.eye(8)) for m in stab)
+    normal = g.to_full(g.CANONICAL_CHSH_SIGNS)
+    assert np.allclose(stab @ normal, normal)
+    verts = g.nonlocal_simplex_vertices(0)
+    for m in stab:  # each maps the simplex's vertex set onto itself
+        assert {tuple(v) for v in verts @ m.T} == {tuple(v) for v in verts}
 
 
 @pytest.mark.parametrize("name", sorted(g.SLICES))

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from tlm_data import tlm_dataset
 
-from chshml.evaluate import tlm_dataset
 from chshml.models.losses import focal_loss_np
 from chshml.store import write_h5
 
@@ -23,15 +23,16 @@ def tiny_data(tmp_path_factory):
 
 
 def test_importing_the_package_and_cli_does_not_import_tensorflow():
-    code = ("import sys, chshml.models, chshml.evaluate, chshml.cli, chshml.models.svm, "
-            "chshml.models.losses, chshml.report.tables;"
+    code = ("import sys, chshml.models, chshml.evaluation, chshml.metrics, chshml.cli, "
+            "chshml.models.svm, chshml.models.losses, chshml.report.tables;"
             "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_svm_trains_saves_loads_and_predicts_identically(tiny_data, tmp_path):
-    from chshml.models.io import load_model
-    from chshml.models.training import load_dataset, model_domain, train_model
+    from chshml.models import load_model
+    from chshml.models.training import model_domain, train_model
+    from chshml.store import load_dataset
 
     path, data = tiny_data
     out = tmp_path / "svm.joblib"
@@ -97,7 +98,7 @@ def test_keras_balanced_accuracy_matches_scikit_learn():
     pytest.importorskip("keras")
     from sklearn.metrics import balanced_accuracy_score
 
-    from chshml.evaluate import balanced_accuracy
+    from chshml.metrics import balanced_accuracy
     from chshml.models.nn import BalancedAccuracy
 
     rng = np.random.default_rng(0)
@@ -113,7 +114,7 @@ def test_keras_balanced_accuracy_matches_scikit_learn():
 
 def test_nn_trains_saves_loads_predicts_identically_with_nonneg(tiny_data, tmp_path):
     pytest.importorskip("keras")
-    from chshml.models.io import load_model
+    from chshml.models import load_model
     from chshml.models.nn import quantum_probability
     from chshml.models.training import train_model
 
@@ -142,7 +143,8 @@ def test_nn_trains_saves_loads_predicts_identically_with_nonneg(tiny_data, tmp_p
 def test_nn_restarts_are_reproducible(tiny_data):
     pytest.importorskip("keras")
     from chshml.models.nn import NNConfig, quantum_probability, train_nn
-    from chshml.models.training import load_dataset, model_domain
+    from chshml.models.training import model_domain
+    from chshml.store import load_dataset
 
     ds = load_dataset(tiny_data[0])
     xtr, ytr = model_domain(*ds.part("train"))

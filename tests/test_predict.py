@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chshml.evaluate import tlm_labels
-from chshml.geometry import RELABELLINGS, apply_relabelling, is_local
-from chshml.sampling.polytope import uniform_canonical_simplex as _simplex
-from chshml.sampling.polytope import uniform_ns
+from chshml.geometry import (
+    RELABELLINGS,
+    apply_relabelling,
+    fundamental_domain,
+    is_local,
+    tlm_labels,
+)
+from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns
 from chshml.store import read_h5, write_h5
-
-
-def uniform_canonical_simplex(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Uniform points of the canonical nonlocal simplex in 8-D."""
-    return _simplex(n, 8, rng)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def full8_model(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("m")
     rng = np.random.default_rng(0)
-    x = uniform_canonical_simplex(400, rng)
+    x = uniform_canonical_simplex(400, 8, rng)
     perm = rng.permutation(400)
     write_h5(d / "full8_unbalanced.h5",
              {"points": x, "label": tlm_labels(x), "idx_train": perm[:280],
@@ -43,13 +42,13 @@ def ev_chsh(points):
 
 
 def test_prediction_is_invariant_under_relabelling(full8_model):
-    from chshml.models.io import fundamental_domain, load_model
+    from chshml.models import load_model
 
     clf = load_model(full8_model)
     assert clf.meta["fold_symmetry"] is True
     rng = np.random.default_rng(1)
     p = uniform_ns(60, 8, rng)
-    p = np.vstack([p, apply_relabelling(uniform_canonical_simplex(40, rng),
+    p = np.vstack([p, apply_relabelling(uniform_canonical_simplex(40, 8, rng),
                                         rng.integers(0, 128, 40))])
     base = clf.predict(p)
     assert np.all(base[is_local(p)] == 1)
@@ -67,10 +66,10 @@ def test_prediction_is_invariant_under_relabelling(full8_model):
 
 def test_predict_cli_writes_labels_and_rejects_bad_input(full8_model, tmp_path, capsys):
     from chshml.cli import main
-    from chshml.models.io import load_model
+    from chshml.models import load_model
 
     rng = np.random.default_rng(2)
-    pts = np.vstack([uniform_ns(20, 8, rng), uniform_canonical_simplex(20, rng)])
+    pts = np.vstack([uniform_ns(20, 8, rng), uniform_canonical_simplex(20, 8, rng)])
     np.save(tmp_path / "in.npy", pts)
     out = tmp_path / "out.h5"
     assert main(["predict", str(full8_model), str(tmp_path / "in.npy"), "-o", str(out)]) == 0

@@ -12,10 +12,11 @@ import h5py
 import numpy as np
 import pytest
 import yaml
+from tlm_data import tlm_dataset
 
-from chshml import evaluate as ev
 from chshml import geometry as g
 from chshml.errors import InputError
+from chshml.evaluation.spread import boundary_4d
 from chshml.npa import label_points
 from chshml.sampling import labelled
 from chshml.seeds import shard_rng
@@ -82,7 +83,7 @@ def test_paper_recipe_in_8d_uses_canonical_facet_directions_and_keeps_ns_facets(
 
 def test_sample_cli_stores_recipe_and_training_accepts_outside_points_only_as_zero(tmp_path):
     from chshml.cli import main
-    from chshml.models.training import check_outside_ns, load_dataset
+    from chshml.store import check_outside_ns, load_dataset
 
     out = tmp_path / "b.h5"
     assert main(["sample", "--space", "corr4", "--method", "boundary", "-n", "200", "--seed",
@@ -138,7 +139,7 @@ def test_spread_curve_uses_the_sets_surface_measure():
     """The share of surface-uniform boundary points on cube faces is the same whether drawn
     by the evaluation (exact TLM normals) or the set sampler (normals from the NPA duals)."""
     rng = np.random.default_rng(4)
-    ev_pb = ev.boundary_4d(4000, rng)
+    ev_pb = boundary_4d(4000, rng)
     face_ev = np.mean(np.max(np.abs(ev_pb), axis=1) >= 1 - 1e-9)
     set_pb, _ = labelled.surface_uniform_boundary(300, 4, shard_rng(22), LEVEL1, "1",
                                                   canonical=False)
@@ -146,10 +147,11 @@ def test_spread_curve_uses_the_sets_surface_measure():
     se = np.sqrt(face_ev * (1 - face_ev) / 300)
     assert abs(face_set - face_ev) < 4.5 * se
     # the spread points of the curve are balanced and exactly labelled
-    x, y = ev.spread_points(ev_pb, 1e-2, rng)
+    s = labelled.spread_set(ev_pb, 1e-2, rng)
+    x, y = s.points, s.label
     assert y.mean() == 0.5
     assert np.array_equal(y, _truth4(x))
-    assert np.array_equal(ev.tlm_labels(x), _truth4(x))
+    assert np.array_equal(g.tlm_labels(x), _truth4(x))
 
 
 # ---------------------------------------------------------------------------
@@ -162,7 +164,7 @@ PAPER_ROUNDS = [{"dim": d, "seeds": 5} for d in range(2, 10)] + [
 
 
 def test_rounds_continue_the_seed_sequence_at_their_d():
-    from chshml.seesaw.driver import round_first_seeds
+    from chshml.seesaw.summary import round_first_seeds
 
     firsts = round_first_seeds(PAPER_ROUNDS)
     starts: dict[int, list[int]] = {}
@@ -175,22 +177,22 @@ def test_rounds_continue_the_seed_sequence_at_their_d():
 
 
 def test_a_later_round_runs_new_initial_observables(monkeypatch):
-    from chshml.seesaw import driver
+    from chshml.seesaw import job, summary
 
     seen: list[tuple[int, bytes]] = []
-    original = driver.initial_observables
+    original = job.initial_observables
 
     def spy(d, seeds, base_seed=0):
         a, b = original(d, seeds, base_seed)
         seen.extend((int(s), a[k].tobytes()) for k, s in enumerate(np.ravel(seeds)))
         return a, b
 
-    monkeypatch.setattr(driver, "initial_observables", spy)
+    monkeypatch.setattr(job, "initial_observables", spy)
     point = g.to_full(np.array([[0.7, 0.7, 0.7, -0.7]]))  # deep inside Q: any start works
-    firsts = driver.round_first_seeds([{"dim": 2, "seeds": 3}, {"dim": 2, "seeds": 3}])
+    firsts = summary.round_first_seeds([{"dim": 2, "seeds": 3}, {"dim": 2, "seeds": 3}])
     for first in firsts:
-        cfg = driver.SeesawConfig(dim=2, seeds=3, first_seed=first, seed_batch=3)
-        driver.solve_chunk(point, cfg)
+        cfg = job.SeesawConfig(local_dim=2, restarts=3, first_seed=first, seed_batch=3)
+        job.solve_chunk(point, cfg)
     rounds = [dict(seen[:3]), dict(seen[3:])]
     assert set(rounds[0]).isdisjoint(rounds[1])
     assert set(rounds[0].values()).isdisjoint(rounds[1].values())
@@ -218,7 +220,7 @@ def test_rounds_table_counts_new_starts(tmp_path):
 
 def _pair_data(n: int = 400, eps: float = 1e-3):
     rng = np.random.default_rng(5)
-    data = ev.tlm_dataset(n, rng, kind="offset", eps=eps)
+    data = tlm_dataset(n, rng, kind="offset", eps=eps)
     return data["points"], data["label"], data
 
 
@@ -265,7 +267,8 @@ def test_split_group_keeps_pairs_together():
 
 
 def test_folding_is_an_option_off_by_default():
-    from chshml.models.io import fundamental_domain, model_domain_map
+    from chshml.geometry import fundamental_domain
+    from chshml.models.classifier import model_domain_map
     from chshml.models.training import model_domain
     from chshml.sampling.polytope import uniform_canonical_simplex
 
@@ -277,10 +280,13 @@ def test_folding_is_an_option_off_by_default():
 
 
 def test_ns_wide_accuracy_counts_local_points_correct():
-    assert ev.ns_wide_accuracy(1.0, 100)["acc"] == pytest.approx(1.0)
-    assert ev.ns_wide_accuracy(0.0, 100)["acc"] == pytest.approx(16 / 17)
+    from chshml.evaluation.protocol import ns_wide_accuracy
+    from chshml.report import volumes as ev
+
+    assert ns_wide_accuracy(1.0, 100)["acc"] == pytest.approx(1.0)
+    assert ns_wide_accuracy(0.0, 100)["acc"] == pytest.approx(16 / 17)
     # the paper's 0.9967 is 16/17 + 0.944/17
-    assert ev.ns_wide_accuracy(0.944, 100)["acc"] == pytest.approx(0.9967, abs=1e-4)
+    assert ns_wide_accuracy(0.944, 100)["acc"] == pytest.approx(0.9967, abs=1e-4)
     assert ev.VOLUME_Q4_EXACT == pytest.approx(ev.volume_q4(400_000, np.random.default_rng(
         1))[0], abs=0.003)
 

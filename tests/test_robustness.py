@@ -61,7 +61,8 @@ def test_output_equal_to_input_is_refused_and_input_kept(tmp_path, pts):
 
 
 def test_evaluate_output_equal_to_data_is_refused(tmp_path):
-    from chshml.evaluate import tlm_dataset
+    from tlm_data import tlm_dataset
+
     from chshml.models.training import train_model
     from chshml.store import write_h5
 
@@ -252,7 +253,7 @@ def test_batched_progress_lines(capsys):
 
 
 def test_svm_keys_match_dataclass():
-    from chshml.models.config import KEYS
+    from chshml.models._config import KEYS
     from chshml.models.svm import SVMConfig
 
     assert set(KEYS["svm"]) == set(SVMConfig.__dataclass_fields__)

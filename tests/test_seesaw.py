@@ -13,17 +13,12 @@ import h5py
 import numpy as np
 import pytest
 
-from chshml.seesaw import driver
-from chshml.seesaw.driver import (
-    SeesawConfig,
-    distance_counts,
-    distance_histogram,
-    progress_dir,
-    read_records,
-    run_points,
-)
+from chshml.seesaw import job
 from chshml.seesaw.engine_fast import seesaw_fast
 from chshml.seesaw.engine_sdp import seesaw_sdp
+from chshml.seesaw.job import SeesawConfig, run_points
+from chshml.seesaw.mpi import MPI_SIZE_VARS
+from chshml.seesaw.progress import fingerprint, progress_dir, read_records
 from chshml.seesaw.realisation import (
     behaviour,
     check_realisation,
@@ -32,6 +27,7 @@ from chshml.seesaw.realisation import (
     qubit_realisation,
     random_observables,
 )
+from chshml.seesaw.summary import distance_counts, distance_histogram
 
 TSIRELSON = 1.0 / np.sqrt(2.0)
 
@@ -164,31 +160,31 @@ def test_engines_agree_on_shared_instances():
 
 
 # ---------------------------------------------------------------------------
-# Driver: seeds, batching, resume, CLI
+# Jobs: restarts, batching, resume, CLI
 # ---------------------------------------------------------------------------
 
 def test_result_independent_of_batching():
     points = np.vstack([random_qubit_points(2, 3), beyond_tsirelson(0.01)[None]])
-    r1 = run_points(points, SeesawConfig(dim=2, seeds=3, seed_batch=1, chunk=1), log=False,
-                    comm=None)
-    r2 = run_points(points, SeesawConfig(dim=2, seeds=3, seed_batch=3, chunk=3), log=False,
-                    comm=None)
+    r1 = run_points(points, SeesawConfig(local_dim=2, restarts=3, seed_batch=1, chunk=1),
+                    log=False, comm=None)
+    r2 = run_points(points, SeesawConfig(local_dim=2, restarts=3, seed_batch=3, chunk=3),
+                    log=False, comm=None)
     np.testing.assert_array_equal(r1.certified, r2.certified)
     np.testing.assert_array_equal(r1.seed, r2.seed)
     assert r1.certified[:2].all() and not r1.certified[2]
-    assert r1.seeds_tried[2] == 3
+    assert r1.restarts_tried[2] == 3
 
 
 def _counting_engine(calls):  # noqa: ANN001, ANN202
     def engine(config, targets, a0, b0):  # noqa: ANN001, ANN202
         calls.extend(map(tuple, np.round(targets, 12)))
-        return driver.run_engine(config, targets, a0, b0)
+        return job.run_engine(config, targets, a0, b0)
     return engine
 
 
 def test_resume_skips_recorded_points(tmp_path):
     points = random_qubit_points(4, 21)
-    cfg = SeesawConfig(dim=2, seeds=2, chunk=1)
+    cfg = SeesawConfig(local_dim=2, restarts=2, chunk=1)
     folder = tmp_path / "out.h5.progress"
     calls: list = []
     run_points(points, cfg, todo=np.array([0, 1]), progress=folder, log=False, comm=None,
@@ -205,8 +201,8 @@ def test_resume_skips_recorded_points(tmp_path):
     assert computed == {tuple(np.round(points[i], 12)) for i in (1, 2, 3)}
     assert res.processed.all() and res.certified.all() and res.resumed == 1
     # other options: the stale progress is discarded, not reused
-    res2 = run_points(points, SeesawConfig(dim=2, seeds=1), progress=folder, log=False,
-                      comm=None)
+    res2 = run_points(points, SeesawConfig(local_dim=2, restarts=1), progress=folder,
+                      log=False, comm=None)
     assert res2.resumed == 0
 
 
@@ -234,6 +230,21 @@ def test_cli_writes_realisations_and_skips_certified(tmp_path):
     assert check_realisation(points[0], rho[0], a[0], b[0]).certified
     assert progress_dir(out).is_dir()
     assert main(["seesaw", str(inp), "-o", str(out), "--dim", "0", "--seeds", "2"]) == 2
+    # --local-dim / --restarts are the names; --dim / --seeds stay as aliases: same file
+    out2 = tmp_path / "out2.h5"
+    assert main(["seesaw", str(inp), "-o", str(out2), "--local-dim", "2", "--restarts", "2",
+                 "--quiet"]) == 0
+    with h5py.File(out, "r") as f, h5py.File(out2, "r") as g:
+        assert g.attrs["dim"] == 2 and g.attrs["n_seeds"] == 2
+        for key in f:
+            np.testing.assert_array_equal(f[key][()], g[key][()])
+
+
+def test_progress_fingerprint_kept_across_the_option_rename():
+    """Progress folders written before dim/seeds became local_dim/restarts stay valid."""
+    cfg = SeesawConfig(local_dim=2, restarts=3, first_seed=5, engine="sdp")
+    assert fingerprint(0.1 * np.eye(8)[:2], cfg) == (  # the value the old driver computed
+        "f94ad03f25f2b1c8bb23ccdc656f3ebe76542bdaa34a007cd2037f669dde6100")
 
 
 @pytest.mark.slow
@@ -246,7 +257,7 @@ def test_killed_job_resumes_without_repeating(tmp_path):
     folder = progress_dir(out)
     cmd = [sys.executable, "-m", "chshml.cli", "seesaw", str(inp), "-o", str(out), "--dim", "2",
            "--seeds", "4", "--chunk", "1", "--quiet"]
-    env = {k: v for k, v in os.environ.items() if k not in driver._MPI_SIZE_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in MPI_SIZE_VARS}
     proc = subprocess.Popen(cmd, env=env)
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
@@ -261,7 +272,7 @@ def test_killed_job_resumes_without_repeating(tmp_path):
     first = read_records(folder, 2)
     assert 2 <= len(first) < len(points)
     calls: list = []
-    cfg = SeesawConfig(dim=2, seeds=4)
+    cfg = SeesawConfig(local_dim=2, restarts=4)
     res = run_points(points, cfg, progress=folder, log=False, comm=None,
                      engine=_counting_engine(calls))
     assert len(calls) > 0
@@ -282,7 +293,7 @@ def test_appendix_a_counts_and_histogram():
     from chshml.seesaw import appendix_a_distances
 
     boundary = np.vstack([random_qubit_points(2, 51), beyond_tsirelson(0.002)[None]])
-    res = appendix_a_distances(boundary, dim=2, seeds=2, log=False)
+    res = appendix_a_distances(boundary, local_dim=2, restarts=2, log=False)
     assert res.certified[:2].all() and not res.certified[2]
     counts = distance_counts(res.distance)
     assert counts == {1e-2: 3, 1e-3: 2, 1e-7: 2}

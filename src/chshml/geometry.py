@@ -17,7 +17,6 @@ import numpy as np
 FULL_DIM = 8
 CORR_DIM = 4
 FULL_NAMES = ("A0", "A1", "B0", "B1", "A0B0", "A0B1", "A1B0", "A1B1")
-CORR_NAMES = FULL_NAMES[4:]
 SPACES = {"corr4": CORR_DIM, "full8": FULL_DIM}
 
 #: Correlator sign vector of the canonical CHSH facet ``E00 + E01 + E10 - E11 <= 2``.
@@ -47,6 +46,17 @@ def to_full(points: np.ndarray) -> np.ndarray:
     full = np.zeros(points.shape[:-1] + (FULL_DIM,))
     full[..., 4:] = points
     return full
+
+
+def to_corr(points: np.ndarray) -> np.ndarray:
+    """The correlation-space part of behaviours: 8-D points lose their marginals (the
+    inverse of :func:`to_full` on zero-marginal points); 4-D points are returned as given."""
+    points = np.asarray(points, dtype=float)
+    if points.shape[-1] == CORR_DIM:
+        return points
+    if points.shape[-1] != FULL_DIM:
+        raise ValueError(f"points must have 4 or 8 coordinates, got {points.shape[-1]}")
+    return points[..., 4:]
 
 
 def correlators(points: np.ndarray) -> np.ndarray:
@@ -110,6 +120,9 @@ def _deterministic_points() -> np.ndarray:
     return np.array(pts, dtype=float)
 
 
+#: Exact vol(L)/vol(NS) in 8-D: NS is L plus 8 simplices each of volume vol(L)/128.
+VOLUME_L8_EXACT = 16 / 17
+
 #: The 16 local deterministic behaviours (8-D).
 LOCAL_DETERMINISTIC_POINTS = _deterministic_points()
 
@@ -154,11 +167,17 @@ def nonlocal_simplex_vertices(facet: int = 0) -> np.ndarray:
     return np.vstack([PR_BOXES[facet], on_facet])
 
 
-def canonical_simplex_facets() -> tuple[np.ndarray, np.ndarray]:
-    """``(G, h)`` of the canonical nonlocal simplex: NS facets plus ``s0 . E >= 2``."""
-    g, h = ns_facets(FULL_DIM)
-    reversed_chsh = -to_full(CANONICAL_CHSH_SIGNS)
-    return np.vstack([g, reversed_chsh]), np.concatenate([h, [-2.0]])
+def canonical_simplex_vertices(dim: int) -> np.ndarray:
+    """Vertices of the canonical nonlocal simplex (beyond ``E00 + E01 + E10 - E11 = 2``).
+
+    8-D: the PR box and the 8 deterministic points on the canonical CHSH facet (9 x 8);
+    4-D: the PR box's correlators and the 4 distinct correlator vectors on it (5 x 4).
+    """
+    if dim == FULL_DIM:
+        return nonlocal_simplex_vertices(0)
+    local = np.unique(correlators(LOCAL_DETERMINISTIC_POINTS), axis=0)
+    on_facet = local[np.isclose(local @ CHSH_SIGNS[0], 2.0)]
+    return np.vstack([CHSH_SIGNS[0], on_facet])
 
 
 # ---------------------------------------------------------------------------
@@ -213,10 +232,6 @@ def _group_closure(generators: list[np.ndarray]) -> np.ndarray:
 RELABELLINGS = _group_closure(_generator_matrices())
 
 
-def _facet_index(signs: np.ndarray) -> int:
-    return int(np.flatnonzero(np.all(np.isclose(CHSH_SIGNS, signs), axis=1))[0])
-
-
 def _canonicalisers() -> np.ndarray:
     """For each CHSH facet, the index of a relabelling that maps it onto the canonical one."""
     normals = to_full(CHSH_SIGNS)
@@ -240,7 +255,7 @@ def apply_relabelling(points: np.ndarray, element: np.ndarray | int) -> np.ndarr
         out = full @ mats.T
     else:
         out = np.einsum("nij,nj->ni", mats, full)
-    return out if dim == FULL_DIM else out[..., 4:]
+    return out if dim == FULL_DIM else to_corr(out)
 
 
 def inverse_relabelling(element: np.ndarray | int) -> np.ndarray:
@@ -271,6 +286,28 @@ def from_canonical(points: np.ndarray, element: np.ndarray) -> np.ndarray:
     return apply_relabelling(points, inverse_relabelling(element))
 
 
+#: The 16 relabellings that map the canonical CHSH facet (and its simplex) onto itself.
+SIMPLEX_STABILISER = RELABELLINGS[np.all(np.isclose(RELABELLINGS @ to_full(CANONICAL_CHSH_SIGNS),
+                                                    to_full(CANONICAL_CHSH_SIGNS)), axis=1)]
+
+
+def fundamental_domain(points: np.ndarray) -> np.ndarray:
+    """One representative per relabelling orbit of nonlocal 8-D behaviours.
+
+    Maps each point onto the canonical nonlocal simplex (the paper's scheme), then picks the
+    lexicographically largest of its images under the simplex's own 16 symmetries
+    (:data:`SIMPLEX_STABILISER`). Signed permutations are exact in floating point, so a point
+    and all its relabelled images get the same representative.
+    """
+    canon, _ = to_canonical(np.asarray(points, dtype=float))
+    images = np.einsum("gij,nj->ngi", SIMPLEX_STABILISER, canon)
+    candidates = np.ones(images.shape[:2], dtype=bool)
+    for k in range(FULL_DIM):
+        col = np.where(candidates, images[:, :, k], -np.inf)
+        candidates &= col == col.max(axis=1, keepdims=True)
+    return images[np.arange(len(images)), np.argmax(candidates, axis=1)]
+
+
 # ---------------------------------------------------------------------------
 # TLM criterion (exact in 4-D, necessary in 8-D)
 # ---------------------------------------------------------------------------
@@ -287,9 +324,14 @@ def tlm_margin(points: np.ndarray) -> np.ndarray:
     return np.pi - np.max(sums, axis=-1)
 
 
-def satisfies_tlm(points: np.ndarray, tol: float = 0.0) -> np.ndarray:
-    """True where the TLM inequalities hold (up to ``tol`` in the angle sum)."""
-    return tlm_margin(points) >= -tol
+def tlm_labels(points: np.ndarray) -> np.ndarray:
+    """Exact quantum labels of zero-marginal behaviours (TLM): 1 quantum, 0 not.
+
+    A point outside NS (some ``|E| > 1``) is no behaviour and gets 0 (TLM itself clips).
+    """
+    pts = np.asarray(points, dtype=float)
+    inside = ns_violation(pts) <= 1e-12
+    return ((tlm_margin(pts) >= 0) & inside).astype(np.int8)
 
 
 def tlm_gauge(directions: np.ndarray, iterations: int = 80) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import is_local, to_full
-from chshml.models.io import load_model, model_meta_path
+from chshml.models import load_model, model_meta_path
 from chshml.store import H5_SUFFIXES, check_output, load_points, write_h5
 
 

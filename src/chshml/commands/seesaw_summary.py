@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.seesaw import summary
-    from chshml.store import check_output, read_h5, read_input_h5
+    from chshml.store import check_output, read_h5, read_input_h5, write_json
 
     check_output(args.output, args.inputs)
     if args.figure:
@@ -27,12 +27,12 @@ def run(args: argparse.Namespace) -> int:
     for path in args.inputs:
         read_input_h5(path, "see-saw file")
     if args.kind == "rounds":
-        summary.write_json({"rounds": summary.rounds_table(args.inputs)}, args.output)
+        write_json(args.output, {"rounds": summary.rounds_table(args.inputs)}, nan_as_null=False)
         return 0
     if len(args.inputs) != 1:
         raise InputError("--kind appendix-a takes exactly one input file")
     result = summary.appendix_a_summary(args.inputs[0])
-    summary.write_json(result, args.output)
+    write_json(args.output, result, nan_as_null=False)
     if args.figure:
         data, _ = read_h5(args.inputs[0])
         summary.plot_fig6(result, data["distance"], args.figure)

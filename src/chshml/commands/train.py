@@ -10,7 +10,7 @@ from typing import Any
 
 from chshml.commands._args import json_or_text, key_value
 from chshml.errors import InputError
-from chshml.models.config import check_settings
+from chshml.models._config import check_settings
 from chshml.models.training import train_model
 
 

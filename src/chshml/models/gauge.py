@@ -26,8 +26,8 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
+from chshml.models.classifier import Classifier
 from chshml.models.gauge_features import facet_point_gauge, ray_chart
-from chshml.models.io import Classifier
 
 #: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
 REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
@@ -174,7 +174,7 @@ class GaugeModel:
 
     def save(self, path: str | Path, meta: dict, inputs: tuple = ()) -> None:
         """Arrays to ``.npz`` and ``MODEL.json`` beside it, as one unit."""
-        from chshml.models.io import save_with_meta
+        from chshml.models.metadata import save_with_meta
 
         arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
@@ -356,9 +356,15 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
     bisection; an NPA reference must equal the dataset's labelling level, whose certified
     ``lam`` (bracket narrower than 1e-6 relative) is the target.
     """
-    from chshml.models.io import model_meta_path
-    from chshml.models.training import package_versions
-    from chshml.store import attr_to_json, check_output, read_input_h5, validate_points
+    from chshml.models.metadata import model_meta_path
+    from chshml.store import (
+        MODEL_PACKAGES,
+        attr_to_json,
+        check_output,
+        package_versions,
+        read_input_h5,
+        validate_points,
+    )
 
     cfg = GaugeConfig.from_dict(config)
     out = Path(out)
@@ -410,7 +416,7 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         "data_attrs": {k: attr_to_json(v) for k, v in attrs.items()
                        if not str(k).startswith("certificate_")},
         "n_train_used": int(len(model.fit.centres)), "n_val_used": meta["validation"]["n"],
-        "package_versions": package_versions(),
+        "package_versions": package_versions(MODEL_PACKAGES),
     })
     meta["timings"]["total_cpu_seconds"] = time.process_time() - t0
     meta["timings"]["total_seconds"] = meta["timings"]["total_cpu_seconds"]

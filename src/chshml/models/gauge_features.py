@@ -6,7 +6,7 @@ polytope L (inside Q) either through an NS facet -- then Q, squeezed between L a
 there too and ``lam = lam_NS`` exactly -- or through one of the 8 CHSH facets. Those rays are
 mapped by the relabelling group onto the canonical facet ``E00 + E01 + E10 - E11 = 2`` (a
 simplex whose vertices are deterministic points) and then to one representative of the
-facet's own symmetries (:func:`chshml.models.io.fundamental_domain`). The crossing point ``q``
+facet's own symmetries (:func:`chshml.geometry.fundamental_domain`). The crossing point ``q``
 of the ray with that facet is the model's input; ``lam(q) >= 1`` its target, and
 ``lam(p) = lam(q) * 2 / CHSH(p)``. Signed permutations are exact in floating point, so every
 quantity here is exactly invariant under the 128 relabellings.
@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chshml.geometry import CANONICAL_CHSH_SIGNS, CORR_DIM, chsh_values, to_full
+from chshml.geometry import (
+    CANONICAL_CHSH_SIGNS,
+    CORR_DIM,
+    chsh_values,
+    fundamental_domain,
+    to_corr,
+    to_full,
+)
 
 #: Rays whose CHSH exit is within this relative distance of their NS exit count as NS rays.
 NS_EXIT_RTOL = 1e-12
@@ -62,8 +69,6 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
     A 4-D chart needs zero marginals (4-D points, or 8-D with zero marginals): its ``q`` are
     correlators. The origin is charted as an NS ray (``lam = inf``).
     """
-    from chshml.models.io import fundamental_domain
-
     points = np.asarray(points, dtype=float)
     full = to_full(points)
     if dim == CORR_DIM and np.any(full[:, :4] != 0):
@@ -79,11 +84,11 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
         lam_l = np.where(chsh > 0, 2.0 / np.where(chsh > 0, chsh, 1.0), np.inf)
     curved = nonzero & np.isfinite(lam_l) & (lam_l < lam_ns * (1 - NS_EXIT_RTOL))
     rep = rep_all[curved]
-    s_rep = rep[:, 4:] @ CANONICAL_CHSH_SIGNS
+    s_rep = to_corr(rep) @ CANONICAL_CHSH_SIGNS
     q = 2.0 * rep / s_rep[:, None] if len(rep) else rep
     lam_ns_q = ns_gauge_full(q)
     if dim == CORR_DIM:
-        q = q[:, 4:]
+        q = to_corr(q)
     return RayChart(lam_ns, chsh, curved, q, lam_ns_q)
 
 

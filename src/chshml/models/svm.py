@@ -14,7 +14,6 @@ values). Pruning (``prune``) skips a gamma's larger C values once its fits on th
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from chshml.evaluate import accuracy, balanced_accuracy
-from chshml.models.config import from_mapping
+from chshml.metrics import accuracy, balanced_accuracy
+from chshml.models._config import from_mapping
 
 METRICS = {"accuracy": accuracy, "balanced_accuracy": balanced_accuracy}
 
@@ -98,12 +97,25 @@ def train_svm(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val
         "config": asdict(cfg),
         "grid": results,
         "chosen": {"C": best["C"], "gamma": best["gamma"], "val_score": best["val_score"],
-                   "gamma_value": float(best_model._gamma)},
+                   "gamma_value": gamma_value(best["gamma"], x_train)},
         "trivial_val_score": trivial,
         "timings": {"grid_seconds": time.perf_counter() - t0},
         "n_train": int(len(y_train)), "n_val": int(len(y_val)),
     }
     return best_model, meta
+
+
+def gamma_value(gamma: Any, x_train: np.ndarray) -> float:
+    """The RBF width ``gamma`` a fit on ``x_train`` uses: ``"scale"`` is
+    ``1 / (n_features var(x))`` (1 if the variance is 0), ``"auto"`` ``1 / n_features``
+    (scikit-learn's rules, from the public parameter, not the fitted model's private state)."""
+    x = np.asarray(x_train, dtype=np.float64)
+    if gamma == "scale":
+        var = x.var()
+        return float(1.0 / (x.shape[1] * var)) if var != 0 else 1.0
+    if gamma == "auto":
+        return float(1.0 / x.shape[1])
+    return float(gamma)
 
 
 def predict_svm(model: Any, x: np.ndarray) -> np.ndarray:
@@ -113,10 +125,10 @@ def predict_svm(model: Any, x: np.ndarray) -> np.ndarray:
 
 def save_svm(model: Any, meta: dict, path: str | Path, inputs: tuple = ()) -> None:
     """Save with joblib and the metadata JSON beside it, as one unit
-    (:func:`chshml.models.io.save_with_meta`)."""
+    (:func:`chshml.models.metadata.save_with_meta`)."""
     import joblib
 
-    from chshml.models.io import save_with_meta
+    from chshml.models.metadata import save_with_meta
 
     save_with_meta(path, meta, lambda tmp: joblib.dump(model, tmp), inputs)
 
@@ -126,8 +138,3 @@ def load_svm(path: str | Path) -> Any:
     import joblib
 
     return joblib.load(path)
-
-
-def dump_json(obj: Any) -> str:
-    """JSON text with numpy scalars converted."""
-    return json.dumps(obj, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o))

@@ -6,7 +6,7 @@ Undecided labels (-1) are never trained on. 8-D (full8) models live in the canon
 nonlocal simplex: local points are dropped from training (prediction calls them quantum
 without asking the model) and nonlocal ones are relabelled onto the canonical simplex and
 then to one representative of their orbit under the simplex's 16 symmetries
-(:func:`chshml.models.io.fundamental_domain`), exactly as at prediction.
+(:func:`chshml.geometry.fundamental_domain`), exactly as at prediction.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np
 
 from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, is_local
-from chshml.models.io import model_domain_map, model_meta_path
+from chshml.models.classifier import model_domain_map
+from chshml.models.metadata import model_meta_path
 from chshml.store import MODEL_PACKAGES, attr_to_json, check_output, load_dataset, package_versions
 
 

@@ -23,7 +23,8 @@ REFERENCES_8D = {"Q_1+AB": "full8_test_unbalanced", "Q_3": "volume8_l3"}
 def hidden_boundaries(data_dir: Path | None, n4: int = 20_000,
                       seed: int = 0) -> dict[tuple[str, str], np.ndarray]:
     """``{(space, reference): boundary points}`` for the spread sets of the report."""
-    from chshml.evaluate import boundary_4d, boundary_from_gauge, is_local
+    from chshml.evaluation.spread import boundary_4d, boundary_from_gauge
+    from chshml.geometry import is_local
     from chshml.seeds import shard_rng
     from chshml.store import read_h5
 
@@ -51,17 +52,16 @@ def spread_accuracies(predict, boundary: np.ndarray, seed: int = 0) -> list[floa
 
 
 def _acc(predict, boundary: np.ndarray, sigma: float, rng: np.random.Generator) -> float:
-    from chshml.evaluate import accuracy, spread_points
+    from chshml.evaluation.spread import spread_accuracy
 
-    x, y = spread_points(boundary, sigma, rng)
-    return accuracy(y, predict(x))
+    return spread_accuracy(predict, boundary, sigma, rng)
 
 
 def hard_cases_section(evals: list[dict], data_dir: Path | None, fig_dir: Path,
                        seed: int = 0) -> tuple[str, list[tuple[str, Path]]]:
     """Markdown table (sigma = 1e-2, 1e-3, 1e-4 per model and reference) and the curve
     figure over sigma in [1e-5, 1e-1]; models are loaded from their ``model_file``."""
-    from chshml.models.io import load_model
+    from chshml.models import load_model
 
     bounds = hidden_boundaries(data_dir, seed=seed)
     rows, curves = [], {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chshml.geometry import ns_violation
+from chshml.geometry import ns_violation, to_full
 from chshml.npa.labelling import Labeller, LabelResult
 from chshml.sampling.polytope import (
     canonical_facet_directions,
@@ -257,7 +257,7 @@ def boundary_normals(boundary: np.ndarray, level: str, solver: str = "auto") -> 
         if slack[i].max() > -NS_FACET_TOL:  # on an NS facet: that facet is the face
             normals[i] = g[int(np.argmax(slack[i]))]
             continue
-        sol = labeller.solve(np.concatenate([np.zeros(8 - len(p)), p]) if len(p) < 8 else p)
+        sol = labeller.solve(to_full(p))
         if sol.witness is None:
             normals[i] = p  # no dual: fall back to the radial direction (weight r^(D-1))
         else:

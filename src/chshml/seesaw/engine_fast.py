@@ -10,11 +10,13 @@ below the threshold, when it stalls, or at ``max_iter`` outer iterations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from chshml.linalg import eigh, eigvalsh, solve
+from chshml.seesaw._common import EngineResult, alice_targets, bob_targets, state_operators
 from chshml.seesaw.realisation import (
     behaviour,
     project_observables,
@@ -36,35 +38,15 @@ class FastOptions:
     stall_ratio: float = 0.99     # stalled if a round cut the distance by less than 1 %
 
 
-@dataclass
-class EngineResult:
-    """Per-instance outcome: final distance, realisation, outer iterations and stop reason."""
-
-    distance: np.ndarray
-    state: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    iterations: np.ndarray
-    reason: np.ndarray  # "threshold", "stalled" or "max_iter"
-
-
-def _state_operators(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The 8 operators ``O_k`` with ``q_k = tr(rho O_k)``: ``(n, 8, D, D)``."""
-    n, _, d, _ = a.shape
-    eye = np.broadcast_to(np.eye(d), (n, 2, d, d))
-    left = np.concatenate([a, eye, a[:, [0, 0, 1, 1]]], axis=1)
-    right = np.concatenate([eye, b, b[:, [0, 1, 0, 1]]], axis=1)
-    ops = np.einsum("nkac,nkbe->nkabce", left, right)
-    return ops.reshape(n, 8, d * d, d * d)
-
-
 def _lipschitz(mats: np.ndarray) -> np.ndarray:
     """Largest eigenvalue of the Gram matrix of stacked matrices ``(n, k, m, m)``."""
     gram = np.einsum("nkab,nlab->nkl", mats, mats)
     return np.maximum(eigvalsh(gram)[:, -1], 1e-12)
 
 
-def _fista(x0: np.ndarray, gradient, project, step: np.ndarray, iters: int) -> np.ndarray:
+def _fista(x0: np.ndarray, gradient: Callable[[np.ndarray], np.ndarray],
+           project: Callable[[np.ndarray], np.ndarray], step: np.ndarray,
+           iters: int) -> np.ndarray:
     """Projected gradient with Nesterov momentum (FISTA) at a fixed step, from ``x0``."""
     x, y, t = x0, x0, 1.0
     for _ in range(iters):
@@ -78,7 +60,7 @@ def _fista(x0: np.ndarray, gradient, project, step: np.ndarray, iters: int) -> n
 def state_step(p: np.ndarray, rho: np.ndarray, a: np.ndarray, b: np.ndarray,
                iters: int) -> np.ndarray:
     """FISTA on ``1/2 ||q(rho) - p||^2`` over density matrices, observables fixed."""
-    ops = _state_operators(a, b)
+    ops = state_operators(a, b)
 
     def gradient(y: np.ndarray) -> np.ndarray:
         return np.einsum("nk,nkab->nab", np.einsum("nkab,nab->nk", ops, y) - p, ops)
@@ -99,14 +81,6 @@ def observable_step(targets: np.ndarray, m: np.ndarray, obs: np.ndarray,
                   1.0 / _lipschitz(m)[:, None, None, None], iters)
 
 
-def _alice_targets(p: np.ndarray) -> np.ndarray:
-    return np.stack([p[:, [0, 4, 5]], p[:, [1, 6, 7]]], axis=1)
-
-
-def _bob_targets(p: np.ndarray) -> np.ndarray:
-    return np.stack([p[:, [2, 4, 6]], p[:, [3, 5, 7]]], axis=1)
-
-
 def _alternate(p: np.ndarray, rho: np.ndarray, a: np.ndarray, b: np.ndarray,
                opt: FastOptions, iters: int, threshold: float, first: bool
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -122,10 +96,10 @@ def _alternate(p: np.ndarray, rho: np.ndarray, a: np.ndarray, b: np.ndarray,
         pi, ai, bi, ri = p[idx], a[idx], b[idx], rho[idx]
         ri = state_step(pi, ri, ai, bi, opt.state_inner * (3 if first and it == 0 else 1))
         rho_a, ka = reduced_operators(ri, bi)
-        ai = observable_step(_alice_targets(pi), np.concatenate([rho_a[:, None], ka], axis=1),
+        ai = observable_step(alice_targets(pi), np.concatenate([rho_a[:, None], ka], axis=1),
                              ai, opt.obs_inner)
         rho_b, kb = reduced_operators_bob(ri, ai)
-        bi = observable_step(_bob_targets(pi), np.concatenate([rho_b[:, None], kb], axis=1),
+        bi = observable_step(bob_targets(pi), np.concatenate([rho_b[:, None], kb], axis=1),
                              bi, opt.obs_inner)
         di = np.linalg.norm(behaviour(ri, ai, bi) - pi, axis=1)
         rho[idx], a[idx], b[idx], dist[idx] = ri, ai, bi, di
@@ -252,7 +226,7 @@ def _jacobian(par: _Params, q: np.ndarray) -> np.ndarray:
     n, big = par.c.shape
     d = a.shape[-1]
     w = par.weights()
-    ops = _state_operators(a, b)
+    ops = state_operators(a, b)
     ot = np.einsum("nai,nkab,nbj->nkij", par.v, ops, par.v)
     j_rot = _spectral_jac(ot, w[:, None, :])
     norm = np.sum(par.c**2, axis=-1)

@@ -10,16 +10,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
-from chshml.seesaw.engine_fast import (
-    EngineResult,
-    _alice_targets,
-    _bob_targets,
-    _state_operators,
-    lm_polish,
-)
+from chshml.seesaw._common import EngineResult, alice_targets, bob_targets, state_operators
+from chshml.seesaw.engine_fast import lm_polish
 from chshml.seesaw.realisation import (
     behaviour,
     project_observables,
@@ -81,7 +77,7 @@ class _Problems:
         return None if out is None else np.array(out)
 
     @staticmethod
-    def _solve(problem, variables: list, solver: str):  # noqa: ANN001, ANN205
+    def _solve(problem: Any, variables: list[Any], solver: str) -> Any:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -108,16 +104,16 @@ def _one(p: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float,
     history: list[float] = []
     dist = np.inf
     for it in range(opt.max_iter):
-        new = prob.solve_state(p, _state_operators(a[None], b[None])[0], opt.solver)
+        new = prob.solve_state(p, state_operators(a[None], b[None])[0], opt.solver)
         if new is not None:
             rho = project_states(new)
         rho_a, ka = reduced_operators(rho, b)
-        new = prob.solve_observables(_alice_targets(p[None])[0],
+        new = prob.solve_observables(alice_targets(p[None])[0],
                                      np.concatenate([rho_a[None], ka]), opt.solver)
         if new is not None:
             a = project_observables(new)
         rho_b, kb = reduced_operators_bob(rho, a)
-        new = prob.solve_observables(_bob_targets(p[None])[0],
+        new = prob.solve_observables(bob_targets(p[None])[0],
                                      np.concatenate([rho_b[None], kb]), opt.solver)
         if new is not None:
             b = project_observables(new)

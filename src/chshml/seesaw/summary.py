@@ -1,4 +1,4 @@
-"""Summaries of see-saw runs: Table VIII (rounds over (d, seeds)) and Appendix A (Fig. 6).
+"""Summaries of see-saw runs: Table VIII (rounds over (d, restarts)) and Appendix A (Fig. 6).
 
 Table VIII counts, per round, the points newly certified as quantum by an explicit
 realisation of local dimension d; Appendix A looks at the distances from Q_{1+AB}
@@ -7,14 +7,69 @@ boundary points to their best Q_{d x d} realisation.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from chshml.seesaw.driver import distance_counts, distance_histogram
+from chshml.seesaw.job import SeesawConfig, SeesawResult, run_points
+
+#: Count cuts of the paper's Appendix A: 9220 / 6793 / 5903 of 10^4 below these.
+APPENDIX_A_CUTS = (1e-2, 1e-3, 1e-7)
 
 
-def rounds_table(round_files: list[str]) -> list[dict]:
+def round_first_seeds(rounds: list[dict[str, Any]], fresh: bool = True) -> list[int]:
+    """First restart seed of each Table VIII round ``{"dim": d, "seeds": S}`` (config keys:
+    local dimension d, S restarts).
+
+    With ``fresh`` a round continues the seed sequence used by the earlier rounds at its d
+    (the paper's rounds d = 6 with 50, 100, ..., 400 restarts then try 1,805 distinct starts,
+    not the 400 of the largest round); without it every round restarts at seed 0 and at a
+    repeated d re-runs starts that already failed on these points.
+    """
+    used: dict[int, int] = {}
+    out = []
+    for r in rounds:
+        d = int(r["dim"])
+        out.append(used.get(d, 0) if fresh else 0)
+        used[d] = used.get(d, 0) + int(r["seeds"])
+    return out
+
+
+def appendix_a_distances(boundary_points: np.ndarray, local_dim: int = 6, restarts: int = 50,
+                         engine: str = "fast", threshold: float = 1e-7,
+                         progress: str | os.PathLike | None = None,
+                         log: bool = True, **options: Any) -> SeesawResult:
+    """Distances from ``Q_{1+AB}`` boundary points ``p_b = lam* u`` (Eq. 6) to their best
+    ``Q_{d x d}`` see-saw estimate (paper: d = 6, 50 restarts, stop below 1e-7)."""
+    cfg = SeesawConfig(local_dim=local_dim, restarts=restarts, engine=engine,
+                       threshold=threshold, **options)
+    res = run_points(boundary_points, cfg, progress=progress, log=log)
+    assert res is not None
+    return res
+
+
+def distance_counts(distances: np.ndarray, cuts: tuple[float, ...] = APPENDIX_A_CUTS
+                    ) -> dict[float, int]:
+    """Number of points with distance strictly below each cut (NaN never counts)."""
+    dist = np.asarray(distances, dtype=float)
+    return {float(c): int(np.sum(dist < c)) for c in cuts}
+
+
+def distance_histogram(distances: np.ndarray, bin_width: float = 1e-3, lower: float = 1e-3
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Fig. 6: counts of distances ``>= lower`` in bins of ``bin_width``: ``(counts, edges)``."""
+    dist = np.asarray(distances, dtype=float)
+    dist = dist[np.isfinite(dist) & (dist >= lower)]
+    top = lower + bin_width * max(1, int(np.ceil((dist.max() - lower) / bin_width + 1e-12))
+                                  if len(dist) else 1)
+    edges = lower + bin_width * np.arange(int(round((top - lower) / bin_width)) + 1)
+    counts, _ = np.histogram(dist, bins=edges)
+    return counts, edges
+
+
+def rounds_table(round_files: list[str]) -> list[dict[str, Any]]:
     """One row per round file (in order): d, seeds, points tried, newly certified, CPU time.
 
     ``first_seed``/``new_seeds`` say which restarts a round ran and how many were never run
@@ -43,7 +98,7 @@ def rounds_table(round_files: list[str]) -> list[dict]:
     return rows
 
 
-def appendix_a_summary(path: str, cuts: tuple[float, ...] = (1e-2, 1e-3, 1e-7)) -> dict:
+def appendix_a_summary(path: str, cuts: tuple[float, ...] = APPENDIX_A_CUTS) -> dict[str, Any]:
     """Counts of boundary points whose see-saw distance is below each cut, and Fig. 6's bins."""
     from chshml.store import read_h5
 
@@ -59,7 +114,7 @@ def appendix_a_summary(path: str, cuts: tuple[float, ...] = (1e-2, 1e-3, 1e-7)) 
     }
 
 
-def plot_fig6(summary: dict, distances: np.ndarray, out_png: str | Path) -> None:
+def plot_fig6(summary: dict[str, Any], distances: np.ndarray, out_png: str | Path) -> None:
     """Fig. 6: histogram of see-saw distances of Q_{1+AB} boundary points (log-spaced bins)."""
     import matplotlib
 
@@ -75,7 +130,7 @@ def plot_fig6(summary: dict, distances: np.ndarray, out_png: str | Path) -> None
                            40)
         ax.hist(np.clip(dist, floor, None), bins=bins, color="tab:blue")
         ax.set_xscale("log")
-    for cut in (1e-7, 1e-3, 1e-2):
+    for cut in reversed(APPENDIX_A_CUTS):
         ax.axvline(cut, color="grey", ls="--", lw=0.8)
     below = summary["counts_below"]
     ax.set_title(f"distance to Q_{summary['d']}x{summary['d']}, {summary['seeds']} seeds, "
