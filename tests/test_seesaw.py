@@ -16,7 +16,7 @@ import pytest
 from chshml.seesaw import job
 from chshml.seesaw.engine_fast import seesaw_fast
 from chshml.seesaw.engine_sdp import seesaw_sdp
-from chshml.seesaw.job import SeesawConfig, run_points
+from chshml.seesaw.job import run_points
 from chshml.seesaw.mpi import MPI_SIZE_VARS
 from chshml.seesaw.progress import fingerprint, progress_dir, read_records
 from chshml.seesaw.realisation import (
@@ -27,6 +27,7 @@ from chshml.seesaw.realisation import (
     qubit_realisation,
     random_observables,
 )
+from chshml.seesaw.records import SeesawConfig
 from chshml.seesaw.summary import distance_counts, distance_histogram
 
 TSIRELSON = 1.0 / np.sqrt(2.0)

@@ -17,7 +17,7 @@ import numpy as np
 
 from chshml import __version__
 from chshml.errors import InputError
-from chshml.seesaw.job import SeesawConfig, SeesawResult
+from chshml.seesaw.records import SeesawConfig, SeesawResult
 
 
 def read_input(path: str) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from chshml.seesaw.job import SeesawConfig
+    from chshml.seesaw.records import SeesawConfig
 
 _MAGIC = 0x53535731  # "SSW1"
 #: Option names as they entered the fingerprint before the rename (progress folders of

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from chshml.seesaw.job import SeesawConfig, SeesawResult, run_points
+from chshml.seesaw.job import run_points
+from chshml.seesaw.records import SeesawConfig, SeesawResult
 
 #: Count cuts of the paper's Appendix A: 9220 / 6793 / 5903 of 10^4 below these.
 APPENDIX_A_CUTS = (1e-2, 1e-3, 1e-7)
