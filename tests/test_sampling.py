@@ -35,8 +35,8 @@ def test_hit_and_run_matches_exact_ns_sampler_in_8d():
 
 
 def test_hit_and_run_matches_dirichlet_in_the_canonical_simplex():
-    v = polytope.canonical_simplex_vertices(8)
-    G, h = polytope.simplex_facets(v)
+    v = g.canonical_simplex_vertices(8)
+    G, h = g.simplex_facets(v)
     assert np.all(v @ G.T <= h + 1e-9)
     har = polytope.hit_and_run(G, h, 3000, shard_rng(2, "har"), x0=v.mean(axis=0))
     exact = polytope.uniform_canonical_simplex(3000, 8, shard_rng(2, "dir"))

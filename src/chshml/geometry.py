@@ -180,6 +180,24 @@ def canonical_simplex_vertices(dim: int) -> np.ndarray:
     return np.vstack([CHSH_SIGNS[0], on_facet])
 
 
+def simplex_facets(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H-representation ``(G, h)``, ``G x <= h``, of a full-dimensional simplex.
+
+    ``vertices`` has shape (dim + 1, dim); facet ``i`` is the hyperplane through all vertices
+    but the ``i``-th, oriented so that the ``i``-th vertex satisfies it.
+    """
+    dim = vertices.shape[1]
+    rows, rhs = [], []
+    for i in range(dim + 1):
+        others = np.delete(vertices, i, axis=0)
+        normal = np.linalg.svd(np.column_stack([others, np.ones(dim)]))[2][-1]
+        a, b = normal[:dim], -normal[dim]
+        if a @ vertices[i] > b:
+            a, b = -a, -b
+        rows.append(a)
+        rhs.append(b)
+    return np.array(rows), np.array(rhs)
+
 # ---------------------------------------------------------------------------
 # Relabelling group: outcome flips, input swaps, party swap (128 elements)
 # ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 
 from chshml import __version__
 from chshml.errors import InputError
-from chshml.geometry import SPACES, ns_facets
+from chshml.geometry import SPACES, canonical_simplex_vertices, ns_facets, simplex_facets
 from chshml.sampling import polytope
 from chshml.seeds import shard_rng
 from chshml.store import SampleFile
@@ -87,9 +87,9 @@ def _uniform(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sampl
 
 def _simplex(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
     if opt.sampler == "hit-and-run":
-        vertices = polytope.canonical_simplex_vertices(dim)
+        vertices = canonical_simplex_vertices(dim)
         centre = vertices.mean(axis=0)
-        g, h = polytope.simplex_facets(vertices)
+        g, h = simplex_facets(vertices)
         return Sample({SampleFile.POINTS: polytope.hit_and_run(g, h, n, rng, x0=centre)})
     return Sample({SampleFile.POINTS: polytope.uniform_canonical_simplex(n, dim, rng)})
 

@@ -10,11 +10,8 @@ import numpy as np
 from chshml.geometry import (
     CHSH_SIGNS,
     CORR_DIM,
-    FULL_DIM,
-    LOCAL_DETERMINISTIC_POINTS,
-    correlators,
+    canonical_simplex_vertices,
     local_facets,
-    nonlocal_simplex_vertices,
     ns_facets,
     ns_violation,
 )
@@ -77,34 +74,6 @@ def uniform_ns(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
         out.append(batch)
         have += len(batch)
     return np.concatenate(out)[:n]
-
-
-def canonical_simplex_vertices(dim: int) -> np.ndarray:
-    """Vertices of the canonical nonlocal simplex in 8-D (9 points) or 4-D (5 points)."""
-    if dim == FULL_DIM:
-        return nonlocal_simplex_vertices(0)
-    local = np.unique(correlators(LOCAL_DETERMINISTIC_POINTS), axis=0)
-    on_facet = local[np.isclose(local @ CHSH_SIGNS[0], 2.0)]
-    return np.vstack([CHSH_SIGNS[0], on_facet])
-
-
-def simplex_facets(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """H-representation ``(G, h)``, ``G x <= h``, of a full-dimensional simplex.
-
-    ``vertices`` has shape (dim + 1, dim); facet ``i`` is the hyperplane through all vertices
-    but the ``i``-th, oriented so that the ``i``-th vertex satisfies it.
-    """
-    dim = vertices.shape[1]
-    rows, rhs = [], []
-    for i in range(dim + 1):
-        others = np.delete(vertices, i, axis=0)
-        normal = np.linalg.svd(np.column_stack([others, np.ones(dim)]))[2][-1]
-        a, b = normal[:dim], -normal[dim]
-        if a @ vertices[i] > b:
-            a, b = -a, -b
-        rows.append(a)
-        rhs.append(b)
-    return np.array(rows), np.array(rhs)
 
 
 def uniform_canonical_simplex(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
