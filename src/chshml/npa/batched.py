@@ -478,4 +478,3 @@ class BatchedGauge:
         res.status = res.status.astype(str)
         res.cpu_seconds = time.process_time() - start
         return res
-
