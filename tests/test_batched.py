@@ -4,7 +4,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 import pytest
-from conftest import qubit_realisations
+from _helpers import qubit_realisations
 
 from chshml import geometry as g
 from chshml.npa import label_points
@@ -41,6 +41,7 @@ def test_tsirelson_and_tlm():
     assert np.all(res1.lam_hi[ok] >= exact[ok] * (1 - 1e-12))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("level", "count"), [("1", 200), ("1+AB", 300), ("2", 120), ("3", 16)])
 def test_agrees_with_clarabel(level, count):
     pts = ns_points(count, seed=11)

@@ -5,12 +5,14 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import yaml
 from workflow_helpers import TINY, snakemake
 
 from chshml.store import read_h5
 
 
+@pytest.mark.slow
 def test_certify_stage_table8_and_appendix_a(tmp_path):
     overlay = tmp_path / "certify.yaml"
     overlay.write_text(yaml.safe_dump({"certify": {
@@ -36,6 +38,7 @@ def test_certify_stage_table8_and_appendix_a(tmp_path):
         assert 0 <= lo_count <= hi_count <= 3  # a certified range of counts
 
 
+@pytest.mark.slow
 def test_dataset_with_certified_q_labels(tmp_path):
     """`reference: Q`: a dataset's shards labelled by chshml certify, merged and verified."""
     overlay = tmp_path / "q.yaml"

@@ -67,6 +67,7 @@ def test_svm_grid_skips_a_gamma_that_cannot_win():
     assert meta["chosen"]["gamma"] == "scale"
 
 
+@pytest.mark.slow
 def test_focal_loss_matches_hand_computation():
     pytest.importorskip("keras")
     from chshml.models.losses import make_loss
@@ -94,6 +95,7 @@ def test_focal_loss_matches_hand_computation():
     np.testing.assert_allclose(bal, w * -np.log([0.9, 0.8, 0.3, 0.4]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_keras_balanced_accuracy_matches_scikit_learn():
     pytest.importorskip("keras")
     from sklearn.metrics import balanced_accuracy_score
@@ -112,6 +114,7 @@ def test_keras_balanced_accuracy_matches_scikit_learn():
     assert balanced_accuracy(y, yhat) == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_nn_trains_saves_loads_predicts_identically_with_nonneg(tiny_data, tmp_path):
     pytest.importorskip("keras")
     from chshml.models import load_model
@@ -140,6 +143,7 @@ def test_nn_trains_saves_loads_predicts_identically_with_nonneg(tiny_data, tmp_p
     assert json.loads(out.with_suffix(".json").read_text())["kind"] == "nn"
 
 
+@pytest.mark.slow
 def test_nn_restarts_are_reproducible(tiny_data):
     pytest.importorskip("keras")
     from chshml.models.nn import NNConfig, quantum_probability, train_nn
@@ -156,6 +160,7 @@ def test_nn_restarts_are_reproducible(tiny_data):
                                atol=1e-6)
 
 
+@pytest.mark.slow
 def test_unknown_config_keys_are_refused_by_name():
     from chshml.models.nn import NNConfig
     from chshml.models.svm import SVMConfig

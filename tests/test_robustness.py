@@ -104,6 +104,7 @@ def test_train_settings_named_before_any_work(tmp_path):
     assert not (tmp_path / "m.joblib").exists()
 
 
+@pytest.mark.slow
 def test_special_and_odd_outputs(tmp_path, pts):
     one_line_error(chshml("label", "p.npy", "-o", "/dev/null", "--level", "1", cwd=tmp_path),
                    "character device")
@@ -142,6 +143,7 @@ def test_unwritable_folder_refused_first(tmp_path, monkeypatch):
         check_output(tmp_path / "x.h5")
 
 
+@pytest.mark.slow
 def test_result_mode_follows_umask_and_stale_temps_go(tmp_path, pts):
     stale = tmp_path / ".l.h5.abcd1234.tmp"
     stale.write_bytes(b"half")
@@ -156,6 +158,7 @@ def test_result_mode_follows_umask_and_stale_temps_go(tmp_path, pts):
     assert (tmp_path / "g.h5").stat().st_mode & 0o777 == 0o664
 
 
+@pytest.mark.slow
 def test_bad_options_one_line(tmp_path, pts):
     one_line_error(chshml("sample", "--space", "corr4", "--method", "uniform", "-n", "4",
                           "--seed", "99999999999999999999", "-o", "s.h5", cwd=tmp_path),
@@ -168,6 +171,7 @@ def test_bad_options_one_line(tmp_path, pts):
     assert not (tmp_path / "s.h5").exists() and not (tmp_path / "o.h5").exists()
 
 
+@pytest.mark.slow
 def test_boundary_epsilon_unreachable_ends_fast(tmp_path):
     t = time.monotonic()
     # the paper's recipe: (1 + 0.9) p_b leaves NS and is labelled 0 -- done in seconds
@@ -192,6 +196,7 @@ def test_boundary_epsilon_unreachable_ends_fast(tmp_path):
     assert res.returncode == 0, res.stderr
 
 
+@pytest.mark.slow
 def test_sampler_labels_verify(tmp_path):
     for method in ("balanced", "spread"):
         res = chshml("sample", "--space", "full8", "--method", method, "-n", "16", "--seed",
@@ -209,6 +214,7 @@ def test_sampler_labels_verify(tmp_path):
         assert np.isfinite(f["witness_beta0"][()][f["label"][()] == 0]).all()
 
 
+@pytest.mark.slow
 def test_verify_refuses_bad_labels_and_short_lam(tmp_path, pts):
     from chshml.store import read_h5, write_h5
 

@@ -124,6 +124,7 @@ def test_fast_certifies_qubit_and_qutrit_points(dim):
     assert per_point.all(), res.distance
 
 
+@pytest.mark.slow
 def test_fast_never_certifies_outside_q():
     for delta in (1e-3, 1e-2):
         res, chk = _certify(seesaw_fast, beyond_tsirelson(delta)[None], 4, np.arange(3))
@@ -139,6 +140,7 @@ def test_sdp_certifies_qubit_and_qutrit_points():
     assert chk.certified.all(), res.distance
 
 
+@pytest.mark.slow
 def test_engines_agree_on_shared_instances():
     """24 instances (8 points x 3 seeds, same starts): same verdict, and outside Q the same
     distance (the analytic gap); SDP as in the paper, no polish."""
@@ -183,6 +185,7 @@ def _counting_engine(calls):  # noqa: ANN001, ANN202
     return engine
 
 
+@pytest.mark.slow
 def test_resume_skips_recorded_points(tmp_path):
     points = random_qubit_points(4, 21)
     cfg = SeesawConfig(local_dim=2, restarts=2, chunk=1)

@@ -3,11 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 from workflow_helpers import REPO, TINY, snakemake
 
 from chshml.store import read_h5
 
 
+@pytest.mark.slow
 def test_seesaw_rounds_and_appendix_a(tmp_path):
     proc = snakemake(tmp_path, "seesaw", "--configfile", str(TINY),
                      str(REPO / "config" / "tiny_seesaw.yaml"), configfile=None, timeout=600)

@@ -24,6 +24,7 @@ def _default_datasets() -> list[str]:
         return list(yaml.safe_load(f)["datasets"])
 
 
+@pytest.mark.slow
 def test_dry_run_plans_the_default_study(tmp_path):
     res = snakemake(tmp_path, "-n", configfile=None, timeout=120)
     assert res.returncode == 0, res.stderr + res.stdout
@@ -35,6 +36,7 @@ def test_dry_run_plans_the_default_study(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("patch, message", [
     ({"sed": 1}, "unknown key 'sed'"),
     ({"datasets": {"corr4_unbalanced": {"epsilonn": 0.1}}},
@@ -64,6 +66,7 @@ def tiny_run(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_tiny_data_stage_end_to_end(tiny_run):
     for name in TINY_DATASETS:
         data, attrs = read_h5(tiny_run / "results" / "data" / f"{name}.h5")
@@ -88,6 +91,7 @@ def test_tiny_data_stage_end_to_end(tiny_run):
     assert (tiny_run / "logs/data/corr4_unbalanced/sample_1.log").is_file()
 
 
+@pytest.mark.slow
 def test_shard_order_does_not_change_the_data(tiny_run, tmp_path):
     """Shards drawn and labelled in reverse order by hand merge to the workflow's dataset."""
     name, seed, level = "corr4_unbalanced", 7, "1"
@@ -129,6 +133,7 @@ def _failing_chshml(bindir: Path, dataset: str, shard: int) -> dict:
                     f"{os.environ.get('PATH', '')}"}
 
 
+@pytest.mark.slow
 def test_resume_recomputes_only_the_failed_shard(tmp_path):
     work = tmp_path / "run"
     work.mkdir()
@@ -168,6 +173,7 @@ def test_resume_recomputes_only_the_failed_shard(tmp_path):
     assert jobs_run(last.stdout + last.stderr) == set()  # nothing left to do
 
 
+@pytest.mark.slow
 def test_same_config_same_data_across_runs(tiny_run, tmp_path):
     """A second run with one core (another job order) gives identical merged datasets."""
     res = snakemake(tmp_path, "data", "--cores", "1", timeout=600)

@@ -3,7 +3,7 @@
 import h5py
 import numpy as np
 import pytest
-from conftest import qubit_realisations
+from _helpers import qubit_realisations
 
 from chshml import geometry as g
 from chshml.cli import main

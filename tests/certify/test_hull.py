@@ -1,7 +1,7 @@
 """Column generation over atoms: decompositions of known quantum points, refusals outside Q."""
 
 import numpy as np
-from conftest import qubit_realisations
+from _helpers import qubit_realisations
 
 from chshml import geometry as g
 from chshml.certify.atoms import behaviours

@@ -1,7 +1,7 @@
 """certify_points: qubit realisations in, points outside Q_1+AB and Q_3 refuted."""
 
 import numpy as np
-from conftest import qubit_realisations
+from _helpers import qubit_realisations
 
 from chshml import geometry as g
 from chshml.certify.atoms import behaviours

@@ -1,7 +1,7 @@
 """The qubit oracle against independent truth: Tsirelson, marginals, sampled atoms, NPA."""
 
 import numpy as np
-from conftest import qubit_realisations
+from _helpers import qubit_realisations
 
 from chshml import geometry as g
 from chshml.certify.atoms import behaviours

@@ -46,7 +46,7 @@ to another solver.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -121,19 +121,54 @@ except ImportError:  # pragma: no cover - private numpy module moved
 
 
 def is_validated(level: str) -> bool:
-    """Whether the batched solver is the default for ``level``."""
+    """Whether the batched solver is the default for ``level``.
+
+    Parameters
+    ----------
+    level : str
+        An NPA level, any accepted spelling.
+
+    Returns
+    -------
+    bool
+        True if its canonical spelling is in ``VALIDATED_LEVELS``.
+    """
     return normalise_level(level) in VALIDATED_LEVELS
 
 
 def require_validated(level: str) -> None:
-    """InputError naming the validated levels if the batched solver is asked for ``level``."""
+    """InputError naming the validated levels if the batched solver is asked for ``level``.
+
+    Parameters
+    ----------
+    level : str
+        An NPA level, any accepted spelling.
+
+    Raises
+    ------
+    InputError
+        If ``level`` is not in ``VALIDATED_LEVELS``.
+    """
     if not is_validated(level):
         raise InputError(f"--solver batched is validated for levels "
                          f"{', '.join(VALIDATED_LEVELS)}, not {level}: use --solver auto")
 
 
 def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``lam_ns = max{lam : lam p in NS}`` and the index of the facet that binds it."""
+    """``lam_ns = max{lam : lam p in NS}`` and the index of the facet that binds it.
+
+    Parameters
+    ----------
+    points : ndarray, shape (n, 8)
+        Behaviours.
+
+    Returns
+    -------
+    lam_ns : ndarray, shape (n,)
+        The NS gauges (inf at the origin).
+    facet : ndarray of int, shape (n,)
+        Row of ``NS_FACETS_G`` that binds each gauge.
+    """
     g = points @ NS_FACETS_G.T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(g > 0, NS_FACETS_H / np.where(g > 0, g, 1.0), np.inf)
@@ -143,7 +178,13 @@ def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class BatchResult:
-    """Per-point output of :meth:`BatchedGauge.solve`; certificates are NaN where absent."""
+    """Per-point output of :meth:`BatchedGauge.solve`; certificates are NaN where absent.
+
+    For ``n`` points at a level with an ``m x m`` moment matrix: ``lam``, ``lam_lo``,
+    ``lam_hi``, ``certified``, ``iterations``, ``status`` and ``beta0`` have shape (n,);
+    ``z`` (the certificate ``Z``) (n, m, m); ``mu`` (n, 16); ``beta`` (n, 8).
+    ``cpu_seconds`` is the process time of the whole call.
+    """
 
     lam: np.ndarray
     lam_lo: np.ndarray
@@ -156,11 +197,27 @@ class BatchResult:
     beta: np.ndarray
     beta0: np.ndarray
     cpu_seconds: float = 0.0
-    info: dict = field(default_factory=dict)
 
 
 class BatchedGauge:
-    """Vectorised interior-point solver for the gauge SDPs of one NPA level."""
+    """Vectorised interior-point solver for the gauge SDPs of one NPA level.
+
+    Parameters
+    ----------
+    level : str or int
+        The NPA level, any accepted spelling.
+    cert_tol : float, optional
+        Relative bracket width below which a point is certified.
+    gap_tol, res_tol : float, optional
+        Duality-gap and primal-residual tolerances that end a point's iteration.
+    max_iter : int, optional
+        Iteration cap per point.
+    step : float, optional
+        Fraction of the largest tested step that is taken (keeps iterates interior).
+    chunk : int, optional
+        Points per stacked batch; by default sized from the level so the Schur products
+        stay in cache.
+    """
 
     def __init__(self, level: str | int, cert_tol: float = DEFAULT_CERT_TOL,
                  gap_tol: float = 1e-10, res_tol: float = 1e-10, max_iter: int = 40,
@@ -175,8 +232,6 @@ class BatchedGauge:
         self.step = float(step)
         m, k = self.mm.size, self.mm.n_free
         self.m, self.k = m, k
-        self.Fv = self.mm.F.reshape(8, m * m)
-        self.G = self.mm.G
         self.Gv = self.mm.G.reshape(k, m * m)
         self.g2 = (self.Gv ** 2).sum(axis=1)
         # rows (j, d), columns c: G_j[d, c] (sparse: a few entries per free moment)
@@ -380,7 +435,19 @@ class BatchedGauge:
                     z=Z, mu=mu0, beta=beta, beta0=beta0)
 
     def solve(self, points: np.ndarray) -> BatchResult:
-        """Gauges, brackets and certificates of 8-D behaviours (rows of ``points``)."""
+        """Gauges, brackets and certificates of 8-D behaviours (rows of ``points``).
+
+        Parameters
+        ----------
+        points : array_like, shape (n, 8) or (8,)
+            Behaviours; the origin gets ``lam = inf``, certified, status ``origin``.
+
+        Returns
+        -------
+        BatchResult
+            Per-point results; status ``batched:optimal`` when certified, otherwise
+            ``batched:`` + ``uncertified``, ``stalled``, ``breakdown`` or ``max_iter``.
+        """
         start = time.process_time()
         P = np.atleast_2d(np.asarray(points, dtype=float))
         n, m = len(P), self.m
@@ -411,8 +478,3 @@ class BatchedGauge:
         res.status = res.status.astype(str)
         res.cpu_seconds = time.process_time() - start
         return res
-
-
-def solve_batched(points: np.ndarray, level: str | int, **options) -> BatchResult:
-    """Convenience wrapper: :class:`BatchedGauge` for ``level`` applied to ``points``."""
-    return BatchedGauge(level, **options).solve(points)

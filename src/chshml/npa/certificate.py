@@ -27,6 +27,18 @@ def psd_part(z: np.ndarray, rel_floor: float = 0.0) -> np.ndarray:
     ``rel_floor = 0`` gives the nearest PSD matrix; a positive ``rel_floor`` clips at that
     fraction of the largest eigenvalue, so the result is positive definite (a certificate
     that a Cholesky test accepts).
+
+    Parameters
+    ----------
+    z : ndarray, shape (m, m) or (n, m, m)
+        Symmetric matrix or stack of them (the eigensolver reads one triangle).
+    rel_floor : float, optional
+        Eigenvalue floor relative to each matrix's largest eigenvalue (0: clip at 0).
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+        The clipped matrices, symmetrised.
     """
     z = np.asarray(z, dtype=float)
     w, v = eigh(z)
@@ -43,6 +55,22 @@ def witness_map(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> tuple[np.ndarra
     ``0 <= <Z, Gamma(q, y)> + mu . (h - G_ns q)`` gives ``beta . q <= beta0`` with
     ``beta = -<Z, F_i> + G_ns^T mu`` and ``beta0 = tr Z + mu . h + sum_k |<Z, G_k>|``
     (diagonal entries of ``Gamma`` are 1, so ``|y_k| <= 1``). No projection is applied.
+
+    Parameters
+    ----------
+    mm : MomentMap
+        The level's map, with ``m = mm.size`` and ``K = mm.n_free``.
+    z : ndarray, shape (n, m, m)
+        Dual PSD certificates (used as given).
+    mu : ndarray, shape (n, 16)
+        Multipliers of the NS facets ``G_ns q <= h`` (used as given).
+
+    Returns
+    -------
+    beta : ndarray, shape (n, 8)
+        The Bell functionals.
+    beta0 : ndarray, shape (n,)
+        Their bounds on ``Q_n ∩ NS`` (valid when ``Z >= 0`` and ``mu >= 0``).
     """
     z = np.asarray(z, dtype=float)
     mu = np.asarray(mu, dtype=float)
@@ -55,7 +83,25 @@ def witness_map(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> tuple[np.ndarra
 
 
 def inner_gauge(mm: MomentMap, p: np.ndarray, lam: float, y: np.ndarray) -> float:
-    """A certified ``lam_lo <= lam*``: the primal point scaled until PSD and inside NS."""
+    """A certified ``lam_lo <= lam*``: the primal point scaled until PSD and inside NS.
+
+    Parameters
+    ----------
+    mm : MomentMap
+        The level's map.
+    p : ndarray, shape (8,)
+        The behaviour (the ray's direction).
+    lam : float
+        The solver's gauge.
+    y : ndarray, shape (K,)
+        The solver's free moments at ``lam p``.
+
+    Returns
+    -------
+    float
+        ``lam`` shrunk until ``Gamma(lam p, y)`` mixed with ``I`` is PSD and ``lam p`` is in
+        NS; 0 if ``lam`` is not finite and positive.
+    """
     if not np.isfinite(lam) or lam <= 0:
         return 0.0
     gamma = mm.matrix(lam * p, y)
@@ -75,19 +121,49 @@ class Witness:
     beta0: float
 
     def value(self, points: np.ndarray) -> np.ndarray:
+        """``beta . q`` for each row ``q`` of ``points`` (shape (n, 8) -> (n,))."""
         return np.asarray(points) @ self.beta
 
 
 def witness_from_dual(mm: MomentMap, z: np.ndarray, mu: np.ndarray) -> Witness:
-    """The functional implied by a dual pair ``(Z >= 0, mu >= 0)`` (projected if needed):
-    :func:`witness_map` of the PSD part of ``Z`` and the nonnegative part of ``mu``."""
+    """The functional implied by a dual pair ``(Z >= 0, mu >= 0)``, projected if needed.
+
+    It is :func:`witness_map` of the PSD part of ``Z`` and the nonnegative part of ``mu``.
+
+    Parameters
+    ----------
+    mm : MomentMap
+        The level's map.
+    z : ndarray, shape (m, m)
+        The solver's dual of the PSD constraint.
+    mu : ndarray, shape (16,)
+        The solver's duals of the NS facets.
+
+    Returns
+    -------
+    Witness
+        A functional valid on ``Q_n ∩ NS`` whatever the solver's accuracy.
+    """
     mu = np.clip(np.asarray(mu, dtype=float).ravel(), 0.0, None)
     beta, beta0 = witness_map(mm, psd_part(z)[None], mu[None])
     return Witness(beta[0], float(beta0[0]))
 
 
 def outer_gauge(witness: Witness, p: np.ndarray) -> float:
-    """A certified ``lam_hi >= lam*`` from a valid functional (inf if it says nothing)."""
+    """A certified ``lam_hi >= lam*`` from a valid functional (inf if it says nothing).
+
+    Parameters
+    ----------
+    witness : Witness
+        A functional valid on ``Q_n ∩ NS``.
+    p : ndarray, shape (8,)
+        The behaviour.
+
+    Returns
+    -------
+    float
+        ``beta0 / (beta . p)`` if ``beta . p > 0``, else inf.
+    """
     along = float(witness.beta @ p)
     if along <= 0:
         return np.inf

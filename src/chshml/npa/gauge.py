@@ -36,11 +36,20 @@ class GaugeSolution:
 
     @property
     def width(self) -> float:
+        """Width ``lam_hi - lam_lo`` of the certified bracket."""
         return self.lam_hi - self.lam_lo
 
 
 class GaugeProblem:
-    """``max lam s.t. Gamma(x, y) >= 0, G_ns x <= h, x = lam p`` with ``p`` a Parameter."""
+    """``max lam s.t. Gamma(x, y) >= 0, G_ns x <= h, x = lam p`` with ``p`` a Parameter.
+
+    Parameters
+    ----------
+    level : str
+        The NPA level (any spelling :func:`chshml.npa.words.parse_level` accepts).
+    solver : str, optional
+        cvxpy solver name: ``"CLARABEL"``, ``"SCS"`` or ``"MOSEK"``.
+    """
 
     def __init__(self, level: str, solver: str = "CLARABEL") -> None:
         import cvxpy as cp
@@ -63,7 +72,19 @@ class GaugeProblem:
         )
 
     def solve(self, p: np.ndarray) -> GaugeSolution:
-        """Solve for one 8-D behaviour ``p`` and bracket the result."""
+        """Solve for one 8-D behaviour ``p`` and bracket the result.
+
+        Parameters
+        ----------
+        p : ndarray, shape (8,)
+            The behaviour (the ray's direction).
+
+        Returns
+        -------
+        GaugeSolution
+            The solver's ``lam`` and the certified ``[lam_lo, lam_hi]`` with its witness;
+            ``lam = inf`` at the origin, NaN with ``[0, inf]`` if the solver fails.
+        """
         import cvxpy as cp
 
         p = np.asarray(p, dtype=float)
@@ -77,10 +98,9 @@ class GaugeProblem:
         except cp.error.SolverError as err:
             return GaugeSolution(np.nan, 0.0, np.inf, f"{self.solver}:error:{err}"[:200], None)
         status = f"{self.solver}:{self.problem.status}"
-        lam = self.lam.value
-        if lam is None or self.psd.dual_value is None:
+        if self.lam.value is None or self.psd.dual_value is None:
             return GaugeSolution(np.nan, 0.0, np.inf, status, None)
-        lam = float(lam)
+        lam = float(self.lam.value)
         y = np.zeros(0) if self.y is None else np.asarray(self.y.value, dtype=float)
         lam_lo = inner_gauge(self.mm, p, lam, y)
         witness = witness_from_dual(self.mm, np.asarray(self.psd.dual_value),
@@ -90,5 +110,16 @@ class GaugeProblem:
 
 
 def as_behaviours(points: np.ndarray) -> np.ndarray:
-    """8-D behaviours from 4-D or 8-D input rows."""
+    """8-D behaviours from 4-D or 8-D input rows.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, 4) or (n, 8), or one point
+        Correlators (marginals zero) or full behaviours.
+
+    Returns
+    -------
+    ndarray, shape (n, 8)
+        Float behaviours.
+    """
     return to_full(np.atleast_2d(np.asarray(points, dtype=float)))

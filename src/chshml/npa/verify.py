@@ -74,9 +74,11 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """True when no witness or decomposition failed."""
         return self.n_failed == 0
 
     def summary(self) -> str:
+        """Human-readable report: counts, margins, tolerances, the first 20 failures."""
         lines = [
             f"points: {self.n_points}, label 0: {self.n_label0}, "
             f"witnesses checked: {self.n_witnesses}, failed: {self.n_failed}",
@@ -102,7 +104,24 @@ class VerifyReport:
 
 
 def map_from_attrs(attrs: dict) -> tuple[np.ndarray, np.ndarray] | None:
-    """The stored map ``(F, G)`` (dense, from the packed index), or None if absent."""
+    """The stored map ``(F, G)`` (dense, from the packed index), or None if absent.
+
+    Parameters
+    ----------
+    attrs : dict
+        File attributes; ``certificate_moment_index`` packs the upper triangle of the moment
+        matrix (-1 on the diagonal, ``i < 8`` for ``F_i``, ``8 + k`` for ``G_k``).
+
+    Returns
+    -------
+    tuple of ndarray or None
+        ``F`` of shape (8, m, m) and ``G`` of shape (K, m, m).
+
+    Raises
+    ------
+    InputError
+        If the packed index is not a valid moment-matrix map.
+    """
     if "certificate_moment_index" not in attrs:
         return None
     code = np.asarray(attrs["certificate_moment_index"], dtype=np.int64)
@@ -125,7 +144,37 @@ def verify_witnesses(points: np.ndarray, beta: np.ndarray, beta0: np.ndarray,
                      cert_z: np.ndarray, cert_mu: np.ndarray, mm: MomentMap,
                      label: np.ndarray | None = None,
                      map_source: str = "") -> VerifyReport:
-    """Check every stored witness (rows with finite ``beta``) against its certificate."""
+    """Check every stored witness (rows with finite ``beta``) against its certificate.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, 4) or (n, 8)
+        The behaviours.
+    beta : array_like, shape (n, 8)
+        Stored functionals (NaN rows: no witness).
+    beta0 : array_like, shape (n,)
+        Stored bounds.
+    cert_z : array_like, shape (n, m (m + 1) / 2)
+        Stored ``Z``, upper triangle packed row by row (``numpy.triu_indices`` order).
+    cert_mu : array_like, shape (n, 16)
+        Stored NS multipliers.
+    mm : MomentMap
+        The level's map (``m = mm.size``).
+    label : array_like, shape (n,), optional
+        Labels; every label-0 row must carry a witness.
+    map_source : str, optional
+        Where ``mm`` came from, for the report.
+
+    Returns
+    -------
+    VerifyReport
+        Counts, smallest margins and one line per failing point.
+
+    Raises
+    ------
+    InputError
+        If the certificate arrays do not have the level's shapes.
+    """
     P = to_full(np.atleast_2d(np.asarray(points, dtype=float)))
     beta = np.asarray(beta, dtype=float)
     beta0 = np.asarray(beta0, dtype=float)
@@ -221,7 +270,32 @@ def _atom_behaviour(psi: np.ndarray, angles: np.ndarray) -> np.ndarray:
 def verify_decompositions(points: np.ndarray, label: np.ndarray, weights: np.ndarray,
                           states: np.ndarray, angles: np.ndarray, n_atoms: np.ndarray
                           ) -> tuple[list[tuple[int, str]], int, float]:
-    """Check every label-1 decomposition; return (failures, number checked, max error)."""
+    """Check every label-1 decomposition; return (failures, number checked, max error).
+
+    Parameters
+    ----------
+    points : array_like, shape (n, 4) or (n, 8)
+        The behaviours.
+    label : array_like, shape (n,)
+        Labels; rows with label 1 are checked.
+    weights : array_like, shape (n, A)
+        Atom weights, zero beyond ``n_atoms``.
+    states : array_like, shape (n, A, 4)
+        Real two-qubit states of the atoms.
+    angles : array_like, shape (n, A, 4)
+        Observable angles ``(A0, A1, B0, B1)``: observable ``cos t Z + sin t X``.
+    n_atoms : array_like of int, shape (n,)
+        Atoms used per row.
+
+    Returns
+    -------
+    failures : list of (int, str)
+        Row index and reasons for each failing row.
+    n_checked : int
+        Number of label-1 rows.
+    max_error : float
+        Largest reconstruction error (max over coordinates) among the checked rows.
+    """
     P = to_full(np.atleast_2d(np.asarray(points, dtype=float)))
     label = np.asarray(label)
     failures: list[tuple[int, str]] = []
@@ -259,7 +333,24 @@ def verify_decompositions(points: np.ndarray, label: np.ndarray, weights: np.nda
 
 
 def verify_file(path: str | Path) -> VerifyReport:
-    """Verify every witness in a ``chshml label`` output; InputError on unusable input."""
+    """Verify every witness in a ``chshml label`` output; InputError on unusable input.
+
+    Parameters
+    ----------
+    path : str or Path
+        A labelled HDF5 file (``chshml label``, a sampler with labels, or ``chshml certify``,
+        whose decompositions are checked too).
+
+    Returns
+    -------
+    VerifyReport
+        The report over all witnesses (and decompositions, for certify outputs).
+
+    Raises
+    ------
+    InputError
+        If the file, its datasets, its level or its stored map cannot be used.
+    """
     from chshml.store import read_input_h5
 
     path = Path(path)

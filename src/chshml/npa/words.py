@@ -20,13 +20,23 @@ from chshml.geometry import FULL_DIM
 #: A reduced word: (Alice's letters, Bob's letters), each a tuple of inputs 0/1 in which no
 #: letter repeats next to itself.
 Word = tuple[tuple[int, ...], tuple[int, ...]]
-LETTER_NAMES = ("A", "B")
 
 _LEVEL_RE = re.compile(r"^\s*(\d+)\s*((?:\+\s*[ABab]+\s*)*)$")
 
 
 def reduce_letters(letters: tuple[int, ...]) -> tuple[int, ...]:
-    """Cancel adjacent equal letters (``X^2 = 1``) until none are left."""
+    """Cancel adjacent equal letters (``X^2 = 1``) until none are left.
+
+    Parameters
+    ----------
+    letters : tuple of int
+        One party's inputs (0/1), left to right.
+
+    Returns
+    -------
+    tuple of int
+        The reduced string: no letter repeats next to itself.
+    """
     stack: list[int] = []
     for letter in letters:
         if stack and stack[-1] == letter:
@@ -37,26 +47,52 @@ def reduce_letters(letters: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def alternating_strings(length: int) -> list[tuple[int, ...]]:
-    """All reduced one-party strings of ``length`` letters (two of them for length >= 1)."""
+    """All reduced one-party strings of ``length`` letters (two of them for length >= 1).
+
+    Parameters
+    ----------
+    length : int
+        Number of letters, >= 0.
+
+    Returns
+    -------
+    list of tuple of int
+        ``[()]`` for length 0; else the two alternating strings, starting with 0 and with 1.
+    """
     if length == 0:
         return [()]
     return [tuple((start + i) % 2 for i in range(length)) for start in (0, 1)]
 
 
-def word_name(word: Word) -> str:
-    """Readable name, e.g. ``A0A1B1``; the identity is ``1``."""
-    alice, bob = word
-    name = "".join(f"A{x}" for x in alice) + "".join(f"B{y}" for y in bob)
-    return name or "1"
-
-
 def product(u: Word, v: Word) -> Word:
-    """The reduced word of ``u^dagger v`` (letters are Hermitian, so ``u^dagger`` = reversal)."""
+    """The reduced word of ``u^dagger v`` (letters are Hermitian, so ``u^dagger`` = reversal).
+
+    Parameters
+    ----------
+    u, v : Word
+        Reduced words ``(Alice's letters, Bob's letters)``.
+
+    Returns
+    -------
+    Word
+        The reduced product; Alice's and Bob's letters commute, so each party reduces alone.
+    """
     return (reduce_letters(u[0][::-1] + v[0]), reduce_letters(u[1][::-1] + v[1]))
 
 
 def moment_key(word: Word) -> Word:
-    """Canonical representative of a moment: a word and its reversal share one real moment."""
+    """Canonical representative of a moment: a word and its reversal share one real moment.
+
+    Parameters
+    ----------
+    word : Word
+        A reduced word.
+
+    Returns
+    -------
+    Word
+        The smaller (in tuple order) of ``word`` and its reversal.
+    """
     reversed_word = (word[0][::-1], word[1][::-1])
     return min(word, reversed_word)
 
@@ -67,7 +103,26 @@ MAX_LEVEL = 8
 
 
 def parse_level(level: str | int) -> tuple[int, tuple[tuple[int, int], ...]]:
-    """Parse ``"k"`` or ``"k+AB+AAB..."`` into (k, extra (n_Alice, n_Bob) letter counts)."""
+    """Parse ``"k"`` or ``"k+AB+AAB..."`` into (k, extra (n_Alice, n_Bob) letter counts).
+
+    Parameters
+    ----------
+    level : str or int
+        An NPA level: base level ``k`` (1 to ``MAX_LEVEL``) plus optional extra words, each
+        named by its letters, e.g. ``"1+AB"`` or ``"2+AAB"`` (case-insensitive).
+
+    Returns
+    -------
+    k : int
+        The base level: all words of length <= ``k``.
+    extras : tuple of (int, int)
+        For each extra word, its number of Alice letters and of Bob letters.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a level, or the level is above ``MAX_LEVEL``.
+    """
     text = str(level)
     match = _LEVEL_RE.match(text)
     if not match:
@@ -90,14 +145,37 @@ def parse_level(level: str | int) -> tuple[int, tuple[tuple[int, int], ...]]:
 
 
 def normalise_level(level: str | int) -> str:
-    """Canonical spelling of a level, e.g. ``'1+ab'`` -> ``'1+AB'``."""
+    """Canonical spelling of a level, e.g. ``'1+ab'`` -> ``'1+AB'``.
+
+    Parameters
+    ----------
+    level : str or int
+        An NPA level as accepted by :func:`parse_level`.
+
+    Returns
+    -------
+    str
+        ``"k"`` followed by ``"+A..AB..B"`` for each extra word, Alice's letters first.
+    """
     k, extras = parse_level(level)
     return "+".join([str(k)] + ["A" * a + "B" * b for a, b in extras])
 
 
 @cache
 def operator_words(level: str) -> tuple[Word, ...]:
-    """The operator words indexing the moment matrix of an NPA level, identity first."""
+    """The operator words indexing the moment matrix of an NPA level, identity first.
+
+    Parameters
+    ----------
+    level : str
+        An NPA level as accepted by :func:`parse_level`.
+
+    Returns
+    -------
+    tuple of Word
+        The ``m`` distinct reduced words: by total length up to ``k``, then the extra words
+        not already present.
+    """
     k, extras = parse_level(level)
     words: list[Word] = []
     seen: set[Word] = set()
@@ -119,7 +197,7 @@ def operator_words(level: str) -> tuple[Word, ...]:
 
 def _behaviour_keys() -> dict[Word, int]:
     """Moments that are coordinates of the behaviour, mapped to their 8-D index."""
-    keys = {}
+    keys: dict[Word, int] = {}
     for x in (0, 1):
         keys[((x,), ())] = x
         keys[((), (x,))] = 2 + x
@@ -149,17 +227,43 @@ class MomentMap:
 
     @property
     def n_free(self) -> int:
+        """Number ``K`` of free moments (moments that are not behaviour coordinates)."""
         return len(self.free_words)
 
     def matrix(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``Gamma(p, y)`` for one behaviour (8,) and free moments (K,)."""
+        """``Gamma(p, y)`` for one behaviour and its free moments.
+
+        Parameters
+        ----------
+        p : ndarray, shape (8,)
+            The 8-D behaviour.
+        y : ndarray, shape (K,)
+            The free moments.
+
+        Returns
+        -------
+        ndarray, shape (m, m)
+            The moment matrix (symmetric, unit diagonal).
+        """
         return (np.eye(self.size) + np.tensordot(p, self.F, axes=1)
                 + np.tensordot(y, self.G, axes=1))
 
 
 @cache
 def moment_map(level: str | int) -> MomentMap:
-    """Build the moment-matrix map of an NPA level from the generic word engine."""
+    """Build the moment-matrix map of an NPA level from the generic word engine.
+
+    Parameters
+    ----------
+    level : str or int
+        An NPA level as accepted by :func:`parse_level`.
+
+    Returns
+    -------
+    MomentMap
+        ``F`` of shape (8, m, m) and ``G`` of shape (K, m, m), 0/1 symmetric matrices with
+        disjoint supports and zero diagonals. Cached per level; callers must not modify it.
+    """
     level = normalise_level(level)
     words = operator_words(level)
     m = len(words)
