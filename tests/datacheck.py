@@ -1,4 +1,4 @@
-"""Test helper: do two merged dataset files hold the same data (timings and versions aside)?"""
+"""Test helper: whether two merged dataset files hold the same data (timings and versions aside)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the slice points of one shard."""
-
     check_output(args.output, suffixes=H5_SUFFIXES)
     t0 = time.process_time()
     sl = SLICES[args.slice]

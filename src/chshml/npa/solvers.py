@@ -16,7 +16,7 @@ SOLVER_CHOICES = ("auto", "batched", "clarabel", "mosek", "scs")
 
 
 def _licence_file_candidates() -> list[Path]:
-    paths = []
+    paths: list[Path] = []
     env = os.environ.get("MOSEKLM_LICENSE_FILE")
     if env:
         paths.extend(Path(p) for p in env.split(os.pathsep) if p and "@" not in p)
