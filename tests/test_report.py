@@ -26,6 +26,7 @@ def test_paper_values_are_complete_and_addressable():
 
 def _fake_eval(tmp_path, name="svm_corr4_balanced"):
     from chshml.evaluate import evaluate_slice, tlm_labels
+
     from chshml.geometry import SLICES
     from chshml.store import write_h5
 

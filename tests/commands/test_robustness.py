@@ -17,7 +17,7 @@ import pytest
 
 from chshml.store import read_h5
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def chshml(*args: str, cwd: Path, umask: int | None = None,
