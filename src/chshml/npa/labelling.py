@@ -182,6 +182,7 @@ class Labeller:
         self._problems: dict[str, GaugeProblem] = {}
 
     def problem(self, solver: str) -> GaugeProblem:
+        """The cvxpy gauge problem of this level for ``solver``, built once and reused."""
         if solver not in self._problems:
             self._problems[solver] = GaugeProblem(self.level, solver)
         return self._problems[solver]
