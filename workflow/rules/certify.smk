@@ -3,16 +3,11 @@
 # own dataset names for their seeds).
 
 CERTIFY = config.get("certify", {})
+CERTIFY_ENABLED = CERTIFY.get("enabled", False)
 
-if CERTIFY.get("enabled", False):
+if CERTIFY_ENABLED:
     CERT_T8 = CERTIFY["table8"]
     CERT_APP = CERTIFY["appendix_a"]
-    CERTIFY_TARGETS = ["results/certify/table8.json", "results/certify/appendix_a.json"]
-    TARGETS.extend(CERTIFY_TARGETS)
-
-    rule certify:
-        input:
-            CERTIFY_TARGETS,
 
     rule certify_t8_points:
         output:
@@ -21,11 +16,12 @@ if CERTIFY.get("enabled", False):
             "logs/certify/table8_points.log",
         params:
             n=CERT_T8["n_points"],
+            seed=SEED,
         threads: 1
         conda:
             "../../envs/sdp.yaml"
         shell:
-            "chshml sample --space full8 --method simplex -n {params.n} --seed {SEED} "
+            "chshml sample --space full8 --method simplex -n {params.n} --seed {params.seed} "
             "--dataset certify_table8 -o {output} --threads {threads} > {log} 2>&1"
 
     rule certify_table8:
@@ -53,11 +49,12 @@ if CERTIFY.get("enabled", False):
             "logs/certify/appendix_a_directions.log",
         params:
             n=CERT_APP["n_directions"],
+            seed=SEED,
         threads: 1
         conda:
             "../../envs/sdp.yaml"
         shell:
-            "chshml sample --space full8 --method directions -n {params.n} --seed {SEED} "
+            "chshml sample --space full8 --method directions -n {params.n} --seed {params.seed} "
             "--dataset certify_appendix_a -o {output} --threads {threads} > {log} 2>&1"
 
     rule certify_appendix_a:
@@ -77,3 +74,8 @@ if CERTIFY.get("enabled", False):
             "(chshml certify-rays {input} -o {output.rays} --level {params.level} "
             "--threads {threads} && chshml certify-summary {output.rays} --kind appendix-a "
             "-o {output.summary} --threads {threads}) > {log} 2>&1"
+
+    rule certify:
+        input:
+            rules.certify_table8.output.summary,
+            rules.certify_appendix_a.output.summary,

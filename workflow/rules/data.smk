@@ -1,27 +1,20 @@
 # Data stage: one sample job (and one label job) per shard, one merge per dataset.
-# Rules are thin: they call the chshml CLI; the logic lives in common.smk and the package.
+# Rules are thin: they call the chshml CLI; defaults and dataset resolution live in
+# chshml.workflow_config (bound to the config in common.smk).
+
 
 wildcard_constraints:
     dataset=r"[A-Za-z][A-Za-z0-9_.+-]*",
     shard=r"\d+",
 
 
-DATA_TARGETS = data_targets()
-TARGETS.extend(DATA_TARGETS)
-
-
-rule data:
-    input:
-        DATA_TARGETS,
-
-
 rule sample:
     output:
-        "results/shards/{dataset}/sample_{shard}.h5",
+        wfc.sample_path("{dataset}", "{shard}"),
     log:
         "logs/data/{dataset}/sample_{shard}.log",
     params:
-        args=lambda wc: sample_command(wc.dataset, int(wc.shard)),
+        args=sample_args,
     threads: 1
     conda:
         "../../envs/sdp.yaml"
@@ -31,13 +24,13 @@ rule sample:
 
 rule label:
     input:
-        lambda wc: sample_path(dataset_spec(wc.dataset)["points_from"], wc.shard),
+        label_input,
     output:
-        "results/shards/{dataset}/label_{shard}.h5",
+        wfc.label_path("{dataset}", "{shard}"),
     log:
         "logs/data/{dataset}/label_{shard}.log",
     params:
-        command=lambda wc: label_command(wc.dataset),
+        command=label_args,
     threads: 1
     conda:
         "../../envs/sdp.yaml"
@@ -49,11 +42,11 @@ rule merge:
     input:
         unpack(merge_inputs),
     output:
-        "results/data/{dataset}.h5",
+        wfc.dataset_path("{dataset}"),
     log:
         "logs/data/{dataset}/merge.log",
     params:
-        opts=merge_options,
+        opts=merge_args,
         split=SPLIT_ARG,
         seed=SEED,
     threads: 1
@@ -62,3 +55,8 @@ rule merge:
     shell:
         "chshml merge {input.shards} {params.opts} -o {output} --split {params.split} "
         "--seed {params.seed} --dataset {wildcards.dataset} --threads {threads} > {log} 2>&1"
+
+
+rule data:
+    input:
+        dataset_files(wfc.run_datasets(config)),
