@@ -14,12 +14,12 @@ if CERTIFY_ENABLED:
             "results/certify/table8_points.h5",
         log:
             "logs/certify/table8_points.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             n=CERT_T8["n_points"],
             seed=SEED,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "chshml sample --space full8 --method simplex -n {params.n} --seed {params.seed} "
             "--dataset certify_table8 -o {output} --threads {threads} > {log} 2>&1"
@@ -32,11 +32,11 @@ if CERTIFY_ENABLED:
             summary="results/certify/table8.json",
         log:
             "logs/certify/table8.log",
-        params:
-            level=shlex.quote(str(CERT_T8.get("level", "4"))),
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
+        params:
+            level=shlex.quote(str(CERT_T8.get("level", "4"))),
         shell:
             "(chshml certify {input} -o {output.certified} --level {params.level} "
             "--threads {threads} && chshml certify-summary {output.certified} --kind table8 "
@@ -47,12 +47,12 @@ if CERTIFY_ENABLED:
             "results/certify/appendix_a_directions.h5",
         log:
             "logs/certify/appendix_a_directions.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             n=CERT_APP["n_directions"],
             seed=SEED,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "chshml sample --space full8 --method directions -n {params.n} --seed {params.seed} "
             "--dataset certify_appendix_a -o {output} --threads {threads} > {log} 2>&1"
@@ -65,11 +65,11 @@ if CERTIFY_ENABLED:
             summary="results/certify/appendix_a.json",
         log:
             "logs/certify/appendix_a.log",
-        params:
-            level=shlex.quote(str(CERT_APP.get("level", "4"))),
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
+        params:
+            level=shlex.quote(str(CERT_APP.get("level", "4"))),
         shell:
             "(chshml certify-rays {input} -o {output.rays} --level {params.level} "
             "--threads {threads} && chshml certify-summary {output.rays} --kind appendix-a "

@@ -14,14 +14,18 @@ from snakemake.utils import validate
 from chshml import workflow_config as wfc
 from chshml.errors import InputError
 
-CONFIG_SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+CONFIG_SCHEMA = os.path.join(
+    workflow.basedir, "workflow", "schemas", "config.schema.yaml"
+)
 
 
 def _schema_errors(cfg: dict, schema: dict) -> list[str]:
     """Every schema violation as one line that names the offending key."""
     lines = []
     validator = jsonschema.Draft202012Validator(schema)
-    for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))):
+    for err in sorted(
+        validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))
+    ):
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             known = set(err.schema.get("properties", {}))
@@ -92,15 +96,23 @@ def _semantic_errors(cfg: dict) -> list[str]:
                 lines.append(f"'{key}.points_from': unknown dataset '{src}'")
                 continue
             if "points_from" in datasets[src]:
-                lines.append(f"'{key}.points_from': '{src}' itself takes points from another "
-                             "dataset")
+                lines.append(
+                    f"'{key}.points_from': '{src}' itself takes points from another "
+                    "dataset"
+                )
                 continue
-            bad = sorted(set(ds) - {"points_from", "level", "label", "note", "reference"})
+            bad = sorted(
+                set(ds) - {"points_from", "level", "label", "note", "reference"}
+            )
             if bad:
-                lines.append(f"'{key}': with points_from only level/label/reference/note are "
-                             f"allowed, got {', '.join(bad)}")
+                lines.append(
+                    f"'{key}': with points_from only level/label/reference/note are "
+                    f"allowed, got {', '.join(bad)}"
+                )
             if ds.get("label") is False:
-                lines.append(f"'{key}.label': a points_from dataset exists to be labelled")
+                lines.append(
+                    f"'{key}.label': a points_from dataset exists to be labelled"
+                )
             continue
         for req in ("space", "method", "n", "shards"):
             if req not in ds:
@@ -112,7 +124,9 @@ def _semantic_errors(cfg: dict) -> list[str]:
             if "slice" not in ds:
                 lines.append(f"'{key}': method slice needs 'slice'")
             elif (ds["slice"] == "slice8") != (ds["space"] == "full8"):
-                lines.append(f"'{key}.slice': {ds['slice']} is not a slice of {ds['space']}")
+                lines.append(
+                    f"'{key}.slice': {ds['slice']} is not a slice of {ds['space']}"
+                )
             if ds.get("mode") == "grid" and "side" not in ds:
                 lines.append(f"'{key}': slice grid mode needs 'side'")
         if method == "boundary" and "epsilon" not in ds:
@@ -120,8 +134,10 @@ def _semantic_errors(cfg: dict) -> list[str]:
         if method == "spread" and "sigma" not in ds:
             lines.append(f"'{key}': method spread needs 'sigma'")
         if "recipe" in ds and method not in wfc.RECIPE_METHODS:
-            lines.append(f"'{key}.recipe': only methods {', '.join(wfc.RECIPE_METHODS)} have "
-                         f"recipes, not {method}")
+            lines.append(
+                f"'{key}.recipe': only methods {', '.join(wfc.RECIPE_METHODS)} have "
+                f"recipes, not {method}"
+            )
         if ds.get("pair_split") and method != "boundary":
             lines.append(f"'{key}.pair_split': only boundary pairs come in pairs")
         if method in wfc.EVEN_METHODS and ds["n"] % 2:
@@ -163,18 +179,26 @@ def _stage_errors(cfg: dict) -> list[str]:
         for level, name in (levels or {}).items():
             need(f"report.label_validity.{base}.{level}", name)
     for name, ds in datasets.items():
-        if (ds or {}).get("recipe") == "ns_interior" and \
-                float((ds or {}).get("epsilon", 0)) >= 2 ** 0.5 - 1:
-            lines.append(f"'datasets.{name}.epsilon': recipe ns_interior keeps (1 + epsilon) "
-                         "p_b in NS, which needs epsilon < sqrt(2) - 1")
-        if (ds or {}).get("reference") == "Q" and (ds or {}).get("method") in \
-                wfc.LABELLED_BY_SAMPLER:
-            lines.append(f"'datasets.{name}.reference': Q labels come from chshml certify on "
-                         f"the shards; method '{ds['method']}' labels while sampling")
+        if (ds or {}).get("recipe") == "ns_interior" and float(
+            (ds or {}).get("epsilon", 0)
+        ) >= 2**0.5 - 1:
+            lines.append(
+                f"'datasets.{name}.epsilon': recipe ns_interior keeps (1 + epsilon) "
+                "p_b in NS, which needs epsilon < sqrt(2) - 1"
+            )
+        if (ds or {}).get("reference") == "Q" and (ds or {}).get(
+            "method"
+        ) in wfc.LABELLED_BY_SAMPLER:
+            lines.append(
+                f"'datasets.{name}.reference': Q labels come from chshml certify on "
+                f"the shards; method '{ds['method']}' labels while sampling"
+            )
     for model, spec in ((models.get("gauge") or {}).get("models") or {}).items():
         data = (spec or {}).get("data")
         if data not in datasets:  # rays may be unlabelled (4-D: exact TLM gauges)
-            lines.append(f"'models.gauge.models.{model}.data': unknown dataset '{data}'")
+            lines.append(
+                f"'models.gauge.models.{model}.data': unknown dataset '{data}'"
+            )
         if (spec or {}).get("eval_data") is not None:
             need(f"models.gauge.models.{model}.eval_data", spec["eval_data"])
     return lines

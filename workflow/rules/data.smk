@@ -13,11 +13,11 @@ rule sample:
         wfc.sample_path("{dataset}", "{shard}"),
     log:
         "logs/data/{dataset}/sample_{shard}.log",
-    params:
-        args=sample_args,
-    threads: 1
     conda:
         "../../envs/sdp.yaml"
+    threads: 1
+    params:
+        args=sample_args,
     shell:
         "chshml {params.args} -o {output} --threads {threads} > {log} 2>&1"
 
@@ -29,11 +29,11 @@ rule label:
         wfc.label_path("{dataset}", "{shard}"),
     log:
         "logs/data/{dataset}/label_{shard}.log",
-    params:
-        command=label_args,
-    threads: 1
     conda:
         "../../envs/sdp.yaml"
+    threads: 1
+    params:
+        command=label_args,
     shell:
         "chshml {params.command} {input} -o {output} --threads {threads} > {log} 2>&1"
 
@@ -45,13 +45,13 @@ rule merge:
         wfc.dataset_path("{dataset}"),
     log:
         "logs/data/{dataset}/merge.log",
+    conda:
+        "../../envs/sdp.yaml"
+    threads: 1
     params:
         opts=merge_args,
         split=SPLIT_ARG,
         seed=SEED,
-    threads: 1
-    conda:
-        "../../envs/sdp.yaml"
     shell:
         "chshml merge {input.shards} {params.opts} -o {output} --split {params.split} "
         "--seed {params.seed} --dataset {wildcards.dataset} --threads {threads} > {log} 2>&1"

@@ -16,11 +16,11 @@ rule train_svm:
         meta="results/models/svm_{dataset}.json",
     log:
         "logs/models/svm_{dataset}.log",
-    params:
-        opts=svm_args,
-    threads: 1
     conda:
         "../../envs/ml-cpu.yaml"
+    threads: 1
+    params:
+        opts=svm_args,
     shell:
         "chshml train svm {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
 
@@ -33,10 +33,7 @@ rule train_nn:
         meta="results/models/nn_{dataset}.json",
     log:
         "logs/models/nn_{dataset}.log",
-    params:
-        opts=wfc.set_args(wfc.nn_settings(config)),
     priority: wfc.nn_priority(config)
-    threads: wfc.nn_threads(config)
     conda:
         # the slurm profile gives train_nn a GPU (gres); CHSHML_GPU=1 picks the CUDA env
         (
@@ -44,6 +41,9 @@ rule train_nn:
             if os.environ.get("CHSHML_GPU")
             else "../../envs/ml-cpu.yaml"
         )
+    threads: wfc.nn_threads(config)
+    params:
+        opts=wfc.set_args(wfc.nn_settings(config)),
     shell:
         "chshml train nn {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
 
@@ -58,12 +58,12 @@ rule evaluate_model:
         "logs/eval/{kind}_{dataset}.log",
     wildcard_constraints:
         kind="svm|nn",
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1
     params:
         opts=eval_args,
         seed=SEED,
-    threads: 1
-    conda:
-        "../../envs/ml-cpu.yaml"
     shell:
         "chshml evaluate {input.model} --data {input.data} -o {output.json} "
         "--slices-out {output.slices} --seed {params.seed} {params.opts} --threads {threads} > {log} 2>&1"
@@ -89,11 +89,11 @@ rule train_gauge:
         "logs/models/{gname}.log",
     wildcard_constraints:
         gname="gauge_[A-Za-z0-9_.+-]+",
-    params:
-        opts=gauge_args,
-    threads: 1
     conda:
         "../../envs/ml-cpu.yaml"
+    threads: 1
+    params:
+        opts=gauge_args,
     shell:
         "chshml train gauge {input} -o {output.model} {params.opts} --threads {threads} > {log} 2>&1"
 
@@ -108,12 +108,12 @@ rule evaluate_gauge:
         "logs/eval/{gname}.log",
     wildcard_constraints:
         gname="gauge_[A-Za-z0-9_.+-]+",
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1
     params:
         opts=gauge_eval_args,
         seed=SEED,
-    threads: 1
-    conda:
-        "../../envs/ml-cpu.yaml"
     shell:
         "chshml evaluate {input.model} --data {input.data} -o {output.json} "
         "--slices-out {output.slices} --seed {params.seed} {params.opts} --threads {threads} > {log} 2>&1"

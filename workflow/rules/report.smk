@@ -26,12 +26,12 @@ REPORT_CERTIFY = (
 
 rule report:
     input:
+        **REPORT_SEESAW,
+        **{f"certify_{key}": path for key, path in REPORT_CERTIFY.items()},
         evals=REPORT_EVALS,
         data=dataset_files(wfc.report_datasets(config)),
         volumes=dataset_files(wfc.report_volumes(config)),
         validity=dataset_files(wfc.report_validity(config)),
-        **REPORT_SEESAW,
-        **{f"certify_{key}": path for key, path in REPORT_CERTIFY.items()},
     output:
         md=report(
             "results/report/report.md",
@@ -46,13 +46,13 @@ rule report:
         ),
     log:
         "logs/report/report.log",
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1
     params:
         inputs=report_args,
         n_mc=int(REPORT_CFG.get("n_mc", 1_000_000)),
         seed=SEED,
-    threads: 1
-    conda:
-        "../../envs/ml-cpu.yaml"
     shell:
         "chshml report {params.inputs} --n-mc {params.n_mc} --seed {params.seed} "
         "-o results/report --figures-dir {output.figs} --threads {threads} > {log} 2>&1"
@@ -68,14 +68,14 @@ rule report_partial:
         md="results/report/partial/report.md",
     log:
         "logs/report/report_partial.log",
+    priority: 5
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1
     params:
         inputs=report_args,
         n_mc=int(REPORT_CFG.get("n_mc", 1_000_000)),
         seed=SEED,
-    priority: 5
-    threads: 1
-    conda:
-        "../../envs/ml-cpu.yaml"
     shell:
         "chshml report --partial {params.inputs} --n-mc {params.n_mc} --seed {params.seed} "
         "-o results/report/partial --threads {threads} > {log} 2>&1"

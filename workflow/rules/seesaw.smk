@@ -34,12 +34,12 @@ if SEESAW_ENABLED:
             "results/seesaw/table8/simplex.h5",
         log:
             "logs/seesaw/table8_points.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             n=T8["n_points"],
             seed=SEED,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "chshml sample --threads {threads} --space full8 --method simplex -n {params.n} "
             "--seed {params.seed} --dataset seesaw_table8 -o {output} > {log} 2>&1"
@@ -52,13 +52,13 @@ if SEESAW_ENABLED:
             kept="results/seesaw/table8/round0.h5",
         log:
             "logs/seesaw/table8_filter.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             level=shlex.quote(str(T8.get("filter_level", "4"))),
             solver=SOLVER,
             tol=TOL,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "(chshml label --threads {threads} {input} -o {output.labelled} --level {params.level} "
             "--solver {params.solver} --tol {params.tol} && "
@@ -71,11 +71,11 @@ if SEESAW_ENABLED:
             temp("results/seesaw/table8/round{r}/input_{k}.h5"),
         log:
             "logs/seesaw/table8_round{r}_input{k}.log",
-        params:
-            shards=T8_SHARDS,
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
+        params:
+            shards=T8_SHARDS,
         shell:
             "chshml select --threads {threads} {input} --shard {wildcards.k} "
             "--shards {params.shards} -o {output} > {log} 2>&1"
@@ -87,15 +87,15 @@ if SEESAW_ENABLED:
             "results/seesaw/table8/round{r}/shard_{k}.h5",
         log:
             "logs/seesaw/table8_round{r}_shard{k}.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             dim=lambda wc: T8_ROUNDS[int(wc.r) - 1]["dim"],
             seeds=lambda wc: T8_ROUNDS[int(wc.r) - 1]["seeds"],
             first=lambda wc: T8_FIRST_SEEDS[int(wc.r) - 1],
             launcher=SEESAW_LAUNCHER,
             opts=SEESAW_OPTS,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "{params.launcher} chshml seesaw --threads {threads} {input} -o {output} "
             "--dim {params.dim} --seeds {params.seeds} --first-seed {params.first} "
@@ -112,9 +112,9 @@ if SEESAW_ENABLED:
             "logs/seesaw/table8_round{r}.log",
         wildcard_constraints:
             r=r"[1-9]\d*",
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
         shell:
             "chshml concat --threads {threads} {input} -o {output} > {log} 2>&1"
 
@@ -125,9 +125,9 @@ if SEESAW_ENABLED:
             "results/seesaw/table8.json",
         log:
             "logs/seesaw/table8.log",
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
         shell:
             "chshml seesaw-summary --threads {threads} {input} --kind rounds -o {output} "
             "> {log} 2>&1"
@@ -139,15 +139,15 @@ if SEESAW_ENABLED:
             boundary="results/seesaw/appendix_a/boundary.h5",
         log:
             "logs/seesaw/appendix_a_boundary.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             n=APP["n_directions"],
             level=shlex.quote(str(APP.get("level", "1+AB"))),
             seed=SEED,
             solver=SOLVER,
             tol=TOL,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "(chshml sample --threads {threads} --space full8 --method directions -n {params.n} "
             "--seed {params.seed} --dataset seesaw_appendix_a -o {output.directions} && "
@@ -163,11 +163,11 @@ if SEESAW_ENABLED:
             temp("results/seesaw/appendix_a/input_{k}.h5"),
         log:
             "logs/seesaw/appendix_a_input{k}.log",
-        params:
-            shards=APP_SHARDS,
-        threads: 1
         conda:
             "../../envs/sdp.yaml"
+        threads: 1
+        params:
+            shards=APP_SHARDS,
         shell:
             "chshml select --threads {threads} {input} --shard {wildcards.k} "
             "--shards {params.shards} -o {output} > {log} 2>&1"
@@ -179,14 +179,14 @@ if SEESAW_ENABLED:
             "results/seesaw/appendix_a/shard_{k}.h5",
         log:
             "logs/seesaw/appendix_a_shard{k}.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
         params:
             dim=APP.get("dim", 6),
             seeds=APP.get("seeds", 50),
             launcher=SEESAW_LAUNCHER,
             opts=SEESAW_OPTS,
-        threads: 1
-        conda:
-            "../../envs/sdp.yaml"
         shell:
             "{params.launcher} chshml seesaw --threads {threads} {input} -o {output} "
             "--dim {params.dim} --seeds {params.seeds} {params.opts} > {log} 2>&1"
@@ -200,10 +200,10 @@ if SEESAW_ENABLED:
             figure="results/seesaw/fig6.png",
         log:
             "logs/seesaw/appendix_a.log",
-        threads: 1
         conda:
             # the summary draws Fig. 6 (matplotlib)
             "../../envs/ml-cpu.yaml"
+        threads: 1
         shell:
             "(chshml concat --threads {threads} {input} -o {output.merged} && "
             "chshml seesaw-summary --threads {threads} {output.merged} --kind appendix-a "
