@@ -143,3 +143,23 @@ def test_report_datasets_cover_every_stage(default_config):
     assert set(wfc.model_stage_datasets(cfg)) < set(names)
     assert wfc.run_datasets({**cfg, "run_datasets": ["corr4_unbalanced"]}) == [
         "corr4_unbalanced"]
+
+
+def test_seesaw_point_sets_are_datasets_of_their_own(default_config):
+    cfg = {**default_config, "datasets": dict(default_config["datasets"])}
+    own = wfc.seesaw_datasets(cfg)
+    assert set(own) == {wfc.SEESAW_TABLE8, wfc.SEESAW_APPENDIX_A}
+    t8 = own[wfc.SEESAW_TABLE8]
+    assert (t8["method"], t8["n"], t8["shards"], t8["level"]) == (
+        "simplex", cfg["seesaw"]["table8"]["n_points"], 1, "4")
+    before = wfc.run_datasets(cfg)
+    wfc.add_stage_datasets(cfg)
+    assert wfc.run_datasets(cfg) == before  # `snakemake data` leaves the see-saw's sets out
+    # one shard: the points `chshml sample --dataset seesaw_table8` draws without --shard
+    assert wfc.sample_command(cfg, wfc.SEESAW_TABLE8, 0).endswith(
+        "--dataset seesaw_table8 --shard 0")
+    assert wfc.label_command(cfg, wfc.SEESAW_APPENDIX_A) == (
+        "label --level 1+AB --solver auto --tol 1e-06")
+    with pytest.raises(InputError, match="belong to the see-saw stage"):
+        wfc.add_stage_datasets(cfg)
+    assert wfc.seesaw_datasets({**cfg, "seesaw": {"enabled": False}}) == {}

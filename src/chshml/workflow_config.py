@@ -181,9 +181,49 @@ def merge_options(config: Config, name: str, samples: list[str] | None = None) -
 
 
 def run_datasets(config: Config) -> list[str]:
-    """Names of the datasets the ``data`` target builds (``run_datasets``: all or a list)."""
+    """Names of the datasets the ``data`` target builds (``run_datasets``: all or a list;
+    ``all`` leaves out the see-saw's own point sets, built by the ``seesaw`` target)."""
     run = config.get("run_datasets", "all")
-    return list(config["datasets"]) if run == "all" else list(run)
+    if run != "all":
+        return list(run)
+    own = seesaw_datasets(config)
+    return [name for name in config["datasets"] if name not in own]
+
+
+#: Dataset names of the see-saw's point sets (their seeds: shard_rng(seed, name, 0)).
+SEESAW_TABLE8 = "seesaw_table8"
+SEESAW_APPENDIX_A = "seesaw_appendix_a"
+
+
+def seesaw_datasets(config: Config) -> dict[str, dict]:
+    """The see-saw's point sets as datasets (one shard each, so that they are the points
+    ``chshml sample --dataset NAME`` always drew): Table VIII's uniform canonical-simplex
+    points labelled at ``filter_level`` (the rounds take those in Q_level), and Appendix A's
+    directions with their gauges at ``level`` (the rounds take their boundary points)."""
+    ss = config.get("seesaw") or {}
+    if not ss.get("enabled", False):
+        return {}
+    t8, app = ss["table8"], ss["appendix_a"]
+    return {
+        SEESAW_TABLE8: {"space": "full8", "method": "simplex", "n": int(t8["n_points"]),
+                        "shards": 1, "level": str(t8.get("filter_level", "4")),
+                        "note": "see-saw Table VIII points (seesaw.table8)"},
+        SEESAW_APPENDIX_A: {"space": "full8", "method": "directions",
+                            "n": int(app["n_directions"]), "shards": 1, "label": True,
+                            "level": str(app.get("level", "1+AB")),
+                            "note": "see-saw Appendix A directions (seesaw.appendix_a)"},
+    }
+
+
+def add_stage_datasets(config: dict) -> None:
+    """Add the see-saw's point sets to ``config["datasets"]`` (a name taken by a configured
+    dataset is an error: the see-saw owns it)."""
+    own = seesaw_datasets(config)
+    taken = sorted(set(own) & set(config["datasets"]))
+    if taken:
+        raise InputError(f"dataset name(s) {', '.join(taken)} belong to the see-saw stage "
+                         "(seesaw.table8 / seesaw.appendix_a set their size); rename yours")
+    config["datasets"].update(own)
 
 
 def sample_path(name: str, shard: int | str) -> str:

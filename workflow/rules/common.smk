@@ -205,6 +205,10 @@ def _stage_errors(cfg: dict) -> list[str]:
 
 
 check_config(config)
+try:  # the see-saw's point sets are datasets of the data stage too
+    wfc.add_stage_datasets(config)
+except InputError as err:
+    raise WorkflowError(f"invalid config:\n  {err}") from None
 
 SEED = int(config["seed"])
 SPLIT_ARG = wfc.split_arg(config)

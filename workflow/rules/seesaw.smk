@@ -2,8 +2,9 @@
 # distances of Q_{1+AB} boundary points. Every round fans out as shards; a shard job keeps
 # per-point progress in OUT.h5.progress/ (outside its declared output), so a job killed at
 # its wall-time limit resumes from the last finished point when the workflow is rerun.
-# The points are drawn, labelled and filtered in one job per chain (sample && label &&
-# select), as before the datasets machinery existed: see the report of issue 15 step 4.
+# Its point sets are datasets of the data stage (seesaw_table8: simplex points labelled at
+# filter_level; seesaw_appendix_a: directions with their gauges; chshml.workflow_config
+# adds them from the sizes below); the rounds start from a select of those.
 
 SEESAW = config.get("seesaw", {})
 SEESAW_ENABLED = SEESAW.get("enabled", False)
@@ -29,40 +30,18 @@ if SEESAW_ENABLED:
         r=r"\d+",
         k=r"\d+",
 
-    rule seesaw_t8_points:
-        output:
-            "results/seesaw/table8/simplex.h5",
-        log:
-            "logs/seesaw/table8_points.log",
-        conda:
-            "../../envs/sdp.yaml"
-        threads: 1
-        params:
-            n=T8["n_points"],
-            seed=SEED,
-        shell:
-            "chshml sample --threads {threads} --space full8 --method simplex -n {params.n} "
-            "--seed {params.seed} --dataset seesaw_table8 -o {output} > {log} 2>&1"
-
     rule seesaw_t8_filter:
         input:
-            rules.seesaw_t8_points.output,
+            dataset_files([wfc.SEESAW_TABLE8]),
         output:
-            labelled="results/seesaw/table8/simplex_level.h5",
-            kept="results/seesaw/table8/round0.h5",
+            "results/seesaw/table8/round0.h5",
         log:
             "logs/seesaw/table8_filter.log",
         conda:
             "../../envs/sdp.yaml"
         threads: 1
-        params:
-            level=shlex.quote(str(T8.get("filter_level", "4"))),
-            solver=SOLVER,
-            tol=TOL,
         shell:
-            "(chshml label --threads {threads} {input} -o {output.labelled} --level {params.level} "
-            "--solver {params.solver} --tol {params.tol} && "
-            "chshml select --threads {threads} {output.labelled} --label 1 -o {output.kept}) > {log} 2>&1"
+            "chshml select --threads {threads} {input} --label 1 -o {output} > {log} 2>&1"
 
     rule seesaw_t8_shard_input:
         input:
@@ -133,32 +112,21 @@ if SEESAW_ENABLED:
             "> {log} 2>&1"
 
     rule seesaw_app_boundary:
+        input:
+            dataset_files([wfc.SEESAW_APPENDIX_A]),
         output:
-            directions="results/seesaw/appendix_a/directions.h5",
-            gauged="results/seesaw/appendix_a/gauged.h5",
-            boundary="results/seesaw/appendix_a/boundary.h5",
+            "results/seesaw/appendix_a/boundary.h5",
         log:
             "logs/seesaw/appendix_a_boundary.log",
         conda:
             "../../envs/sdp.yaml"
         threads: 1
-        params:
-            n=APP["n_directions"],
-            level=shlex.quote(str(APP.get("level", "1+AB"))),
-            seed=SEED,
-            solver=SOLVER,
-            tol=TOL,
         shell:
-            "(chshml sample --threads {threads} --space full8 --method directions -n {params.n} "
-            "--seed {params.seed} --dataset seesaw_appendix_a -o {output.directions} && "
-            "chshml label --threads {threads} {output.directions} -o {output.gauged} "
-            "--level {params.level} --solver {params.solver} --tol {params.tol} && "
-            "chshml select --threads {threads} {output.gauged} --to-boundary "
-            "-o {output.boundary}) > {log} 2>&1"
+            "chshml select --threads {threads} {input} --to-boundary -o {output} > {log} 2>&1"
 
     rule seesaw_app_shard_input:
         input:
-            rules.seesaw_app_boundary.output.boundary,
+            rules.seesaw_app_boundary.output,
         output:
             temp("results/seesaw/appendix_a/input_{k}.h5"),
         log:
