@@ -43,3 +43,8 @@ rule all:
         rules.certify.input if CERTIFY_ENABLED else [],
         rules.report.output.md,
         rules.report_partial.output.md if REPORT_CFG.get("partial", False) else [],
+    log:
+        "logs/targets/all.log",
+    conda:
+        "envs/ml-cpu.yaml"
+    threads: 1

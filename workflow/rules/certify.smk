@@ -79,3 +79,8 @@ if CERTIFY_ENABLED:
         input:
             rules.certify_table8.output.summary,
             rules.certify_appendix_a.output.summary,
+        log:
+            "logs/targets/certify.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1

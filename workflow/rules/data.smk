@@ -60,3 +60,8 @@ rule merge:
 rule data:
     input:
         dataset_files(wfc.run_datasets(config)),
+    log:
+        "logs/targets/data.log",
+    conda:
+        "../../envs/sdp.yaml"
+    threads: 1

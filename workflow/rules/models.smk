@@ -73,6 +73,11 @@ rule models:
     input:
         expand(rules.evaluate_model.output.json, kind="svm", dataset=SVM_DATASETS),
         expand(rules.evaluate_model.output.json, kind="nn", dataset=NN_DATASETS),
+    log:
+        "logs/targets/models.log",
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1
 
 
 # ---- gauge models (issue 14): regression of the gauge lam on rays, exact NS/local ----
@@ -122,3 +127,8 @@ rule evaluate_gauge:
 rule gauge_models:
     input:
         expand(rules.evaluate_gauge.output.json, gname=GAUGE_MODELS),
+    log:
+        "logs/targets/gauge_models.log",
+    conda:
+        "../../envs/ml-cpu.yaml"
+    threads: 1

@@ -182,3 +182,8 @@ if SEESAW_ENABLED:
             rules.seesaw_table8.output,
             rules.seesaw_appendix_a.output.summary,
             rules.seesaw_appendix_a.output.figure,
+        log:
+            "logs/targets/seesaw.log",
+        conda:
+            "../../envs/sdp.yaml"
+        threads: 1
