@@ -274,6 +274,7 @@ def dataset_files(names) -> list[str]:
 
 
 def svm_args(wildcards) -> str:
+    """``--set`` options of one SVM (the boundary grid for boundary-pair datasets)."""
     return wfc.set_args(wfc.svm_settings(config, wildcards.dataset))
 
 
@@ -299,18 +300,22 @@ def eval_args(wildcards, input) -> str:
 
 
 def gauge_train_input(wildcards) -> str:
+    """The rays dataset of one gauge model."""
     return dataset_files([wfc.gauge_models(config)[wildcards.gname]["data"]])[0]
 
 
 def gauge_args(wildcards) -> str:
+    """``--set`` options of one gauge model (its reference on top)."""
     return wfc.set_args(wfc.gauge_settings(config, wildcards.gname))
 
 
 def gauge_eval_inputs(wildcards) -> dict:
+    """:func:`eval_inputs` of a gauge model (evaluated on its ``eval_data``)."""
     return eval_inputs(SimpleNamespace(kind="gauge", dataset=wildcards.gname))
 
 
 def gauge_eval_args(wildcards, input) -> str:
+    """:func:`eval_args` of a gauge model."""
     return eval_args(SimpleNamespace(kind="gauge", dataset=wildcards.gname), input)
 
 
@@ -318,9 +323,9 @@ def gauge_eval_args(wildcards, input) -> str:
 
 #: ``chshml report`` option of each named input of the report rules
 REPORT_OPTIONS = {
-    "table8": "--seesaw",
-    "appendix": "--seesaw-appendix",
-    "fig6": "--seesaw-fig6",
+    "seesaw_table8": "--seesaw",
+    "seesaw_appendix": "--seesaw-appendix",
+    "seesaw_fig6": "--seesaw-fig6",
     "certify_table8": "--certify-table8",
     "certify_appendix": "--certify-appendix",
 }

@@ -7,17 +7,17 @@ REPORT_EVALS = [*rules.models.input, *rules.gauge_models.input]
 #: see-saw summaries (seesaw.smk) and certify summaries (certify.smk) when those stages run
 REPORT_SEESAW = (
     {
-        "table8": rules.seesaw_table8.output[0],
-        "appendix": rules.seesaw_appendix_a.output.summary,
-        "fig6": rules.seesaw_appendix_a.output.figure,
+        "seesaw_table8": rules.seesaw_table8.output[0],
+        "seesaw_appendix": rules.seesaw_appendix_a.output.summary,
+        "seesaw_fig6": rules.seesaw_appendix_a.output.figure,
     }
     if SEESAW_ENABLED
     else {}
 )
 REPORT_CERTIFY = (
     {
-        "table8": rules.certify_table8.output.summary,
-        "appendix": rules.certify_appendix_a.output.summary,
+        "certify_table8": rules.certify_table8.output.summary,
+        "certify_appendix": rules.certify_appendix_a.output.summary,
     }
     if CERTIFY_ENABLED
     else {}
@@ -27,7 +27,7 @@ REPORT_CERTIFY = (
 rule report:
     input:
         **REPORT_SEESAW,
-        **{f"certify_{key}": path for key, path in REPORT_CERTIFY.items()},
+        **REPORT_CERTIFY,
         evals=REPORT_EVALS,
         data=dataset_files(wfc.report_datasets(config)),
         volumes=dataset_files(wfc.report_volumes(config)),
