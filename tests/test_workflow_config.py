@@ -140,6 +140,8 @@ def test_report_datasets_cover_every_stage(default_config):
     assert names == list(cfg["datasets"])  # the default study reads every dataset
     assert set(wfc.report_volumes(cfg)) <= set(names)
     assert "validity8_sigma1e-3_q" in wfc.report_validity(cfg)
+    # the volume samples are one sample relabelled level by level: their rows join the table
+    assert set(wfc.report_volumes(cfg)) <= set(wfc.report_validity(cfg))
     assert set(wfc.model_stage_datasets(cfg)) < set(names)
     assert wfc.run_datasets({**cfg, "run_datasets": ["corr4_unbalanced"]}) == [
         "corr4_unbalanced"]

@@ -359,10 +359,13 @@ def report_volumes(config: Config) -> list[str]:
 
 
 def report_validity(config: Config) -> list[str]:
-    """8-D label validity: the base datasets and their copies relabelled at tighter levels."""
+    """8-D label validity: the base datasets and their copies relabelled at tighter levels
+    (``report.label_validity``), and the Fig. 2 volume samples, which are one sample
+    relabelled level by level (their rows join the same table)."""
     lv = (config.get("report") or {}).get("label_validity") or {}
-    return sorted({name for base, levels in lv.items() for name in [base, *(levels or {}).values()]
-                   if name in config["datasets"]})
+    names = {name for base, levels in lv.items() for name in [base, *(levels or {}).values()]}
+    names |= set(report_volumes(config))
+    return sorted(name for name in names if name in config["datasets"])
 
 
 def model_stage_datasets(config: Config) -> list[str]:
