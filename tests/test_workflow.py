@@ -31,8 +31,10 @@ def test_dry_run_plans_the_default_study(tmp_path):
     assert res.returncode == 0, res.stderr + res.stdout
     jobs = jobs_run(res.stdout)
     merged = {wc for rule, wc in jobs if rule == "merge"}
-    # the data stage of the default study: every dataset of config.yaml is merged
-    assert merged == {f"dataset={d}" for d in _default_datasets()}
+    # the data stage of the default study: every dataset of config.yaml is merged, and the
+    # see-saw's own point sets
+    expected = [*_default_datasets(), "seesaw_table8", "seesaw_appendix_a"]
+    assert merged == {f"dataset={d}" for d in expected}
     assert any(rule == "label" for rule, _ in jobs) and any(r == "sample" for r, _ in jobs)
     assert not (tmp_path / "results").exists()
 
