@@ -6,10 +6,9 @@
 #   snakemake --profile profiles/local --configfile config/paper.yaml   # the paper's sizes
 #
 # The config is validated against workflow/schemas/config.schema.yaml before any job starts.
-# Each workflow/rules/*.smk adds its final files to TARGETS; `snakemake data` runs the data
-# stage only.
+# Stages are included in the order the data flows (each reads only the stages before it);
+# each ends with a target rule of its own name: `snakemake data` runs the data stage only.
 
-import glob
 import os
 
 from snakemake.utils import min_version
@@ -27,15 +26,25 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"
-
-
-for _smk in sorted(glob.glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk"))):
-    if os.path.basename(_smk) != "common.smk":
-
-        include: _smk
+include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/seesaw.smk"
+include: "workflow/rules/certify.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        TARGETS,
+        rules.data.input,
+        rules.models.input,
+        rules.gauge_models.input,
+        rules.seesaw.input if SEESAW_ENABLED else [],
+        rules.certify.input if CERTIFY_ENABLED else [],
+        rules.report.output.md,
+        rules.report_partial.output.md if REPORT_CFG.get("partial", False) else [],
+    log:
+        "logs/targets/all.log",
+    conda:
+        "envs/ml-cpu.yaml"
+    threads: 1

@@ -71,7 +71,7 @@ def test_report_with_results_and_with_nothing(tmp_path):
 
 
 def test_fig2_from_volume_files(tmp_path):
-    from chshml.report.build import build_report, volume_points
+    from chshml.report.build import ReportInputs, build_report, volume_points
     from chshml.store import write_h5
 
     files = []
@@ -86,7 +86,7 @@ def test_fig2_from_volume_files(tmp_path):
     assert [p["level"] for p in pts] == ["1", "1+AB", "3"]
     assert pts[1]["fraction"] == 0.8 and pts[1]["seconds_per_point"] == pytest.approx(2.4e-3)
     assert pts[1]["fraction_se"] == pytest.approx(np.sqrt(0.8 * 0.2 / 1000))
-    report = build_report(tmp_path / "none", None, tmp_path / "r", files, n_mc=10_000,
+    report = build_report(ReportInputs(volumes=files), tmp_path / "r", n_mc=10_000,
                           figures_dir=tmp_path / "r" / "figures")
     text = report.read_text()
     assert "](figures/fig2_volumes.png)" in text
@@ -94,7 +94,7 @@ def test_fig2_from_volume_files(tmp_path):
 
 
 def test_seesaw_results_fill_table_viii_and_appendix(tmp_path):
-    from chshml.report.build import build_report
+    from chshml.report.build import ReportInputs, build_report
 
     rounds = {"rounds": [{"round": 1, "d": 2, "seeds": 5, "points_tried": 90,
                           "newly_certified": 41, "cpu_seconds": 12.5}]}
@@ -109,13 +109,70 @@ def test_seesaw_results_fill_table_viii_and_appendix(tmp_path):
 
     plt.plot([0, 1])
     plt.savefig(tmp_path / "fig6.png")
-    report = build_report(tmp_path / "none", None, tmp_path / "r", n_mc=10_000,
-                          seesaw=tmp_path / "table8.json",
+    inputs = ReportInputs(seesaw_table8=tmp_path / "table8.json",
                           seesaw_appendix=tmp_path / "appendix_a.json",
                           seesaw_fig6=tmp_path / "fig6.png")
+    report = build_report(inputs, tmp_path / "r", n_mc=10_000)
     text = report.read_text()
     assert "| 1 | d=2, seeds=5 | 2271 | 01:07:30 | d=2, seeds=5 | 41 / 90 | – (–) | 12 |" in text
     assert "| 1e-3 | 0.7500 | 0.6793 |" in text
     missing_section = text.split("## ")[1]
     assert missing_section.startswith("Missing inputs") and "see-saw" not in missing_section
     assert "](fig6_seesaw.png)" in text
+
+
+def test_report_reads_only_declared_inputs(tmp_path):
+    from chshml.cli import main
+    from chshml.store import write_h5
+
+    evdir = tmp_path / "eval"
+    evdir.mkdir()
+    _fake_eval(evdir, "svm_corr4_balanced")
+    _fake_eval(evdir, "svm_corr4_unbalanced")
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("corr4_balanced", "corr4_undeclared"):
+        write_h5(data / f"{name}.h5", {"points": np.zeros((5, 4)),
+                                       "label": np.array([1, 1, 0, 1, -1], dtype=np.int8)},
+                 {"level": "1"})
+    assert main(["report", "--eval", str(evdir / "svm_corr4_balanced.json"),
+                 "--data", str(data / "corr4_balanced.h5"), "--validity", "--n-mc", "20000",
+                 "-o", str(tmp_path / "r")]) == 0
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "svm_corr4_balanced" in text and "svm_corr4_unbalanced" not in text
+    assert "| corr4_balanced | 5 | 4 |" in text and "corr4_undeclared" not in text
+    assert (tmp_path / "r" / "slices_svm_corr4_balanced.png").is_file()
+    # an empty --eval means no models (not the default folder)
+    assert main(["report", "--eval", "--data", "--eval-dir", str(evdir), "--n-mc", "20000",
+                 "-o", str(tmp_path / "r0")]) == 0
+    assert "svm_corr4" not in (tmp_path / "r0" / "report.md").read_text().split(
+        "## Figures")[1]
+    assert "no evaluation JSONs given" in (tmp_path / "r0" / "report.md").read_text()
+
+
+def test_label_validity_pairs_declared_files_only(tmp_path):
+    from chshml.report.build import label_validity
+    from chshml.store import write_h5
+
+    pts = np.random.default_rng(0).normal(size=(6, 8))
+    write_h5(tmp_path / "base.h5", {"points": pts, "label": np.array([1, 1, 1, 0, 0, -1])},
+             {"level": "1+AB"})
+    write_h5(tmp_path / "base_l3.h5", {"points": pts, "label": np.array([1, 0, -1, 0, 1, 0])},
+             {"level": "3", "points_from": "base"})
+    rows = label_validity([tmp_path / "base.h5", tmp_path / "base_l3.h5"])
+    assert [(r["dataset"], r["relabelled"], r["level"]) for r in rows] == [
+        ("base", "base_l3", "3")]
+    assert (rows[0]["q_to_not"], rows[0]["not_to_q"], rows[0]["to_undecided"]) == (1, 1, 1)
+    assert label_validity([tmp_path / "base_l3.h5"]) == []  # its base is not declared
+
+
+def test_report_volumes_match_the_exact_ratios():
+    from chshml.report import volumes as V
+
+    rng = np.random.default_rng(1)
+    q, se = V.volume_q4(200_000, rng)
+    assert abs(q - V.VOLUME_Q4_EXACT) < 5 * se
+    l8, se8 = V.volume_local8(20_000, rng)
+    assert abs(l8 - V.VOLUME_L8_EXACT) < 5 * se8
+    ex = V.chsh_exit_share(200_000, rng)
+    assert 0 < ex["canonical"] < ex["any"] <= 1

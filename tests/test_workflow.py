@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,8 +32,10 @@ def test_dry_run_plans_the_default_study(tmp_path):
     assert res.returncode == 0, res.stderr + res.stdout
     jobs = jobs_run(res.stdout)
     merged = {wc for rule, wc in jobs if rule == "merge"}
-    # the data stage of the default study: every dataset of config.yaml is merged
-    assert merged == {f"dataset={d}" for d in _default_datasets()}
+    # the data stage of the default study: every dataset of config.yaml is merged, and the
+    # see-saw's own point sets
+    expected = [*_default_datasets(), "seesaw_table8", "seesaw_appendix_a"]
+    assert merged == {f"dataset={d}" for d in expected}
     assert any(rule == "label" for rule, _ in jobs) and any(r == "sample" for r, _ in jobs)
     assert not (tmp_path / "results").exists()
 
@@ -181,3 +185,33 @@ def test_same_config_same_data_across_runs(tiny_run, tmp_path):
     for name in TINY_DATASETS:
         assert same_data(tiny_run / f"results/data/{name}.h5",
                          tmp_path / f"results/data/{name}.h5") == [], name
+
+
+def test_dry_run_declares_every_test_set_and_report_input(tmp_path):
+    res = snakemake(tmp_path, "-n", "report", configfile=None, timeout=120)
+    assert res.returncode == 0, res.stderr + res.stdout
+    shells = [line for line in res.stdout.splitlines() if line.startswith("Shell command:")]
+    evals = [s for s in shells if " chshml evaluate " in f" {s.split(':', 1)[1]} "]
+    assert evals
+    for cmd in evals:  # every slice comes from a dataset of the data stage
+        assert "--slice slice1=results/data/" in cmd and "--slice slice2=results/data/" in cmd
+    full8 = [c for c in evals if "svm_full8_unbalanced.json" in c]
+    assert "--slice slice1=results/data/full8_slice1.h5" in full8[0]
+    assert "--slice slice8=results/data/full8_slice8.h5" in full8[0]
+    report = [s for s in shells if "chshml report " in s and "--partial" not in s]
+    assert len(report) == 1 and "--eval-dir" not in report[0] and "--data-dir" not in report[0]
+    for opt in ("--eval results/eval/", "--data results/data/", "--validity results/data/",
+                "--volume results/data/volume8_l3.h5", "--seesaw results/seesaw/table8.json",
+                "--certify-table8 results/certify/table8.json"):
+        assert opt in report[0]
+
+
+def test_lint_and_format_are_clean(tmp_path):
+    res = snakemake(tmp_path, "--lint", configfile=None, timeout=120)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "Lints for" not in res.stdout + res.stderr
+    if importlib.util.find_spec("snakefmt") is None:
+        pytest.skip("snakefmt is not installed")
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", str(REPO)],
+                         capture_output=True, text=True, timeout=120)
+    assert fmt.returncode == 0, fmt.stderr + fmt.stdout

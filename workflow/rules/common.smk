@@ -1,29 +1,31 @@
-# Config validation and the helpers the data rules share. Included first by the Snakefile.
+# Config validation and the input/param functions of every stage. Included first by the
+# Snakefile. Defaults and dataset resolution live in chshml.workflow_config (unit-tested);
+# the functions here only bind them to `config` and to the wildcards of a job.
 
-import hashlib
 import json
-import re
 import shlex
+from types import SimpleNamespace
 
 import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-CONFIG_SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
-LABELLED_BY_SAMPLER = ("balanced", "boundary", "spread")  # sample writes label and lam
-EVEN_METHODS = ("balanced", "boundary")  # pairs / halves: every shard needs an even size
-RECIPE_METHODS = ("boundary", "spread")  # chshml sample --recipe (default: the paper's)
-LABEL_BY_DEFAULT = ("uniform", "simplex", "slice")
-#: Final files of all stages; every workflow/rules/*.smk appends to it, `rule all` builds it.
-TARGETS = []
+from chshml import workflow_config as wfc
+from chshml.errors import InputError
+
+CONFIG_SCHEMA = os.path.join(
+    workflow.basedir, "workflow", "schemas", "config.schema.yaml"
+)
 
 
 def _schema_errors(cfg: dict, schema: dict) -> list[str]:
     """Every schema violation as one line that names the offending key."""
     lines = []
     validator = jsonschema.Draft202012Validator(schema)
-    for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))):
+    for err in sorted(
+        validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))
+    ):
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             known = set(err.schema.get("properties", {}))
@@ -78,7 +80,7 @@ def check_config(cfg: dict) -> None:
 def _semantic_errors(cfg: dict) -> list[str]:
     lines = []
     split = cfg.get("split", {})
-    total = sum(split.get(k, d) for k, d in (("train", 0.7), ("val", 0.15), ("test", 0.15)))
+    total = sum(split.get(k, d) for k, d in wfc.DEFAULT_SPLIT.items())
     if abs(total - 1.0) > 1e-9:
         lines.append(f"'split': train + val + test must be 1, got {total:g}")
     datasets = cfg["datasets"]
@@ -94,15 +96,23 @@ def _semantic_errors(cfg: dict) -> list[str]:
                 lines.append(f"'{key}.points_from': unknown dataset '{src}'")
                 continue
             if "points_from" in datasets[src]:
-                lines.append(f"'{key}.points_from': '{src}' itself takes points from another "
-                             "dataset")
+                lines.append(
+                    f"'{key}.points_from': '{src}' itself takes points from another "
+                    "dataset"
+                )
                 continue
-            bad = sorted(set(ds) - {"points_from", "level", "label", "note", "reference"})
+            bad = sorted(
+                set(ds) - {"points_from", "level", "label", "note", "reference"}
+            )
             if bad:
-                lines.append(f"'{key}': with points_from only level/label/reference/note are "
-                             f"allowed, got {', '.join(bad)}")
+                lines.append(
+                    f"'{key}': with points_from only level/label/reference/note are "
+                    f"allowed, got {', '.join(bad)}"
+                )
             if ds.get("label") is False:
-                lines.append(f"'{key}.label': a points_from dataset exists to be labelled")
+                lines.append(
+                    f"'{key}.label': a points_from dataset exists to be labelled"
+                )
             continue
         for req in ("space", "method", "n", "shards"):
             if req not in ds:
@@ -114,31 +124,27 @@ def _semantic_errors(cfg: dict) -> list[str]:
             if "slice" not in ds:
                 lines.append(f"'{key}': method slice needs 'slice'")
             elif (ds["slice"] == "slice8") != (ds["space"] == "full8"):
-                lines.append(f"'{key}.slice': {ds['slice']} is not a slice of {ds['space']}")
+                lines.append(
+                    f"'{key}.slice': {ds['slice']} is not a slice of {ds['space']}"
+                )
             if ds.get("mode") == "grid" and "side" not in ds:
                 lines.append(f"'{key}': slice grid mode needs 'side'")
         if method == "boundary" and "epsilon" not in ds:
             lines.append(f"'{key}': method boundary needs 'epsilon'")
         if method == "spread" and "sigma" not in ds:
             lines.append(f"'{key}': method spread needs 'sigma'")
-        if "recipe" in ds and method not in RECIPE_METHODS:
-            lines.append(f"'{key}.recipe': only methods {', '.join(RECIPE_METHODS)} have "
-                         f"recipes, not {method}")
+        if "recipe" in ds and method not in wfc.RECIPE_METHODS:
+            lines.append(
+                f"'{key}.recipe': only methods {', '.join(wfc.RECIPE_METHODS)} have "
+                f"recipes, not {method}"
+            )
         if ds.get("pair_split") and method != "boundary":
             lines.append(f"'{key}.pair_split': only boundary pairs come in pairs")
-        if method in EVEN_METHODS and ds["n"] % 2:
+        if method in wfc.EVEN_METHODS and ds["n"] % 2:
             lines.append(f"'{key}.n': method {method} needs an even n, got {ds['n']}")
-        if ds["shards"] > max(1, ds["n"] // (2 if method in EVEN_METHODS else 1)):
+        if ds["shards"] > max(1, ds["n"] // (2 if method in wfc.EVEN_METHODS else 1)):
             lines.append(f"'{key}.shards': {ds['shards']} shards for {ds['n']} points")
     return lines + _stage_errors(cfg)
-
-
-def _labelled(ds_all: dict, name: str) -> bool:
-    ds = ds_all[name]
-    if "points_from" in ds:
-        return ds.get("label", True) is not False
-    return ds.get("label", ds.get("method") in LABEL_BY_DEFAULT) or \
-        ds.get("method") in LABELLED_BY_SAMPLER
 
 
 def _stage_errors(cfg: dict) -> list[str]:
@@ -152,7 +158,7 @@ def _stage_errors(cfg: dict) -> list[str]:
             return
         if name not in datasets:
             lines.append(f"'{where}': unknown dataset '{name}'")
-        elif not _labelled(datasets, name):
+        elif not wfc.is_labelled(cfg, name):
             lines.append(f"'{where}': dataset '{name}' is not labelled")
 
     models = cfg.get("models") or {}
@@ -173,166 +179,174 @@ def _stage_errors(cfg: dict) -> list[str]:
         for level, name in (levels or {}).items():
             need(f"report.label_validity.{base}.{level}", name)
     for name, ds in datasets.items():
-        if (ds or {}).get("recipe") == "ns_interior" and \
-                float((ds or {}).get("epsilon", 0)) >= 2 ** 0.5 - 1:
-            lines.append(f"'datasets.{name}.epsilon': recipe ns_interior keeps (1 + epsilon) "
-                         "p_b in NS, which needs epsilon < sqrt(2) - 1")
-        if (ds or {}).get("reference") == "Q" and (ds or {}).get("method") in \
-                LABELLED_BY_SAMPLER:
-            lines.append(f"'datasets.{name}.reference': Q labels come from chshml certify on "
-                         f"the shards; method '{ds['method']}' labels while sampling")
+        if (ds or {}).get("recipe") == "ns_interior" and float(
+            (ds or {}).get("epsilon", 0)
+        ) >= 2**0.5 - 1:
+            lines.append(
+                f"'datasets.{name}.epsilon': recipe ns_interior keeps (1 + epsilon) "
+                "p_b in NS, which needs epsilon < sqrt(2) - 1"
+            )
+        if (ds or {}).get("reference") == "Q" and (ds or {}).get(
+            "method"
+        ) in wfc.LABELLED_BY_SAMPLER:
+            lines.append(
+                f"'datasets.{name}.reference': Q labels come from chshml certify on "
+                f"the shards; method '{ds['method']}' labels while sampling"
+            )
     for model, spec in ((models.get("gauge") or {}).get("models") or {}).items():
         data = (spec or {}).get("data")
         if data not in datasets:  # rays may be unlabelled (4-D: exact TLM gauges)
-            lines.append(f"'models.gauge.models.{model}.data': unknown dataset '{data}'")
+            lines.append(
+                f"'models.gauge.models.{model}.data': unknown dataset '{data}'"
+            )
         if (spec or {}).get("eval_data") is not None:
             need(f"models.gauge.models.{model}.eval_data", spec["eval_data"])
     return lines
 
 
 check_config(config)
+try:  # the see-saw's point sets are datasets of the data stage too
+    wfc.add_stage_datasets(config)
+except InputError as err:
+    raise WorkflowError(f"invalid config:\n  {err}") from None
 
 SEED = int(config["seed"])
-SPLIT = config.get("split", {})
-SPLIT_ARG = ",".join(str(SPLIT.get(k, d)) for k, d in (("train", 0.7), ("val", 0.15),
-                                                        ("test", 0.15)))
-LABELLING = config.get("labelling", {})
-SOLVER = LABELLING.get("solver", "auto")
-TOL = LABELLING.get("tol", 1e-6)
-DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB", **LABELLING.get("level", {})}
+SPLIT_ARG = wfc.split_arg(config)
+SOLVER = wfc.solver(config)
+TOL = wfc.tol(config)
 
 
 def dataset_spec(name: str) -> dict:
     """The dataset's config with every default filled in and ``points_from`` resolved."""
     try:
-        ds = dict(config["datasets"][name])
-    except KeyError:
-        raise WorkflowError(f"unknown dataset '{name}' (not under 'datasets' in the config)")
-    source = ds.get("points_from")
-    if source is not None:
-        base = dict(config["datasets"][source])
-        base.pop("label", None)
-        base.pop("level", None)
-        base.pop("reference", None)
-        base.update(ds)
-        ds = base
-    ds.setdefault("level", DEFAULT_LEVEL[ds["space"]])
-    ds["level"] = str(ds["level"])
-    ds.setdefault("label", source is not None or ds["method"] in LABEL_BY_DEFAULT)
-    ds["points_from"] = source or name
-    if ds["method"] == "slice":
-        ds.setdefault("mode", "uniform")
-    if ds["method"] in RECIPE_METHODS:
-        ds.setdefault("recipe", "paper")
-    return ds
+        return wfc.dataset_spec(config, name)
+    except InputError as err:
+        raise WorkflowError(str(err)) from None
 
 
-def label_outside_option(name: str) -> str:
-    """``--allow-outside-ns`` when relabelling points of the paper's boundary/spread recipe
-    (their outer points may leave NS: label 0 with an NS-facet witness)."""
-    ds = dataset_spec(name)
-    return "--allow-outside-ns" if ds.get("recipe") == "paper" else ""
+# ---- data stage (workflow/rules/data.smk) ----
 
 
-def shard_size(ds: dict, shard: int) -> int:
-    """Points in shard ``shard``: near-equal parts, whole pairs for the paired methods."""
-    pair = 2 if ds["method"] in EVEN_METHODS else 1
-    base, extra = divmod(ds["n"] // pair, ds["shards"])
-    return pair * (base + (1 if shard < extra else 0))
+def sample_args(wildcards) -> str:
+    """``chshml`` arguments of one sample job (``chshml sample`` or ``chshml slice``)."""
+    try:
+        return wfc.sample_command(config, wildcards.dataset, int(wildcards.shard))
+    except InputError as err:
+        raise WorkflowError(str(err)) from None
 
 
-def config_hash(name: str) -> str:
-    """Hash of everything that shapes dataset ``name`` (seed, split, solver and its spec)."""
-    payload = {"seed": SEED, "split": SPLIT_ARG, "solver": SOLVER, "tol": TOL,
-               "dataset": dataset_spec(name)}
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def label_input(wildcards) -> str:
+    """The drawn shard a label job reads (the ``points_from`` dataset's)."""
+    source = dataset_spec(wildcards.dataset)["points_from"]
+    return wfc.sample_path(source, wildcards.shard)
 
 
-def label_command(name: str) -> str:
-    """The labelling command of a dataset's shards: ``chshml label`` at its NPA level, or
-    ``chshml certify`` (membership in Q itself, that level as the outer filter)."""
-    ds = dataset_spec(name)
-    level = shlex.quote(ds["level"])
-    outside = label_outside_option(name)
-    if ds.get("reference", "npa") == "Q":
-        command = f"certify --level {level} --tol {TOL}"
-    else:
-        command = f"label --level {level} --solver {SOLVER} --tol {TOL}"
-    return f"{command} {outside}".rstrip()
-
-
-def sample_command(name: str, shard: int) -> str:
-    """The ``chshml`` arguments that draw shard ``shard`` of dataset ``name``."""
-    ds = dataset_spec(name)
-    if ds["points_from"] != name:
-        raise WorkflowError(f"dataset '{name}' takes its points from '{ds['points_from']}'")
-    if shard >= ds["shards"]:
-        raise WorkflowError(f"dataset '{name}' has {ds['shards']} shards, not shard {shard}")
-    q = shlex.quote
-    common = f"--seed {SEED} --dataset {q(name)} --shard {shard}"
-    if ds["method"] == "slice":
-        if ds["mode"] == "grid":
-            return (f"slice --slice {ds['slice']} --mode grid --side {ds['side']} "
-                    f"--shards {ds['shards']} {common}")
-        return f"slice --slice {ds['slice']} -n {shard_size(ds, shard)} {common}"
-    args = f"sample --space {ds['space']} --method {ds['method']} -n {shard_size(ds, shard)} "
-    args += common
-    if ds["method"] in LABELLED_BY_SAMPLER:
-        args += f" --level {q(ds['level'])} --solver {SOLVER}"
-    if "epsilon" in ds:
-        args += f" --epsilon {ds['epsilon']}"
-    if "sigma" in ds:
-        args += f" --sigma {ds['sigma']}"
-    if "sampler" in ds:
-        args += f" --sampler {ds['sampler']}"
-    if "recipe" in ds:
-        args += f" --recipe {ds['recipe']}"
-    return args
-
-
-def sample_path(name: str, shard: int | str) -> str:
-    return f"results/shards/{name}/sample_{shard}.h5"
-
-
-def label_path(name: str, shard: int | str) -> str:
-    return f"results/shards/{name}/label_{shard}.h5"
-
-
-def dataset_path(name: str) -> str:
-    return f"results/data/{name}.h5"
+def label_args(wildcards) -> str:
+    """``chshml label ...`` or ``chshml certify ...`` of a dataset's shards."""
+    return wfc.label_command(config, wildcards.dataset)
 
 
 def merge_inputs(wildcards) -> dict:
     """Shard files of a dataset: label outputs (+ the matching samples) or sample outputs."""
     ds = dataset_spec(wildcards.dataset)
     shards = range(ds["shards"])
-    samples = [sample_path(ds["points_from"], k) for k in shards]
+    samples = [wfc.sample_path(ds["points_from"], k) for k in shards]
     if ds["label"]:
-        return {"shards": [label_path(wildcards.dataset, k) for k in shards], "samples": samples}
+        return {
+            "shards": [wfc.label_path(wildcards.dataset, k) for k in shards],
+            "samples": samples,
+        }
     return {"shards": samples}
 
 
-def merge_options(wildcards, input) -> str:
-    """``--samples`` and the provenance ``--attr`` options of ``chshml merge``."""
-    ds = dataset_spec(wildcards.dataset)
-    opts = []
-    if "samples" in input.keys():
-        opts.append("--samples " + " ".join(shlex.quote(p) for p in input.samples))
-    attrs = {"config_hash": config_hash(wildcards.dataset), "method": ds["method"],
-             "space": ds["space"], "points_from": ds["points_from"], "labelled": ds["label"]}
-    if ds["label"] or ds["method"] in LABELLED_BY_SAMPLER:
-        attrs["level"] = ds["level"]
-    for key in ("epsilon", "sigma", "slice", "mode", "recipe"):
-        if key in ds:
-            attrs[key] = ds[key]
-    if ds.get("pair_split"):
-        opts.append("--split-group 2")
-    opts += [f"--attr {shlex.quote(f'{k}={json.dumps(v)}')}" for k, v in attrs.items()]
+def merge_args(wildcards, input) -> str:
+    """``--samples``, ``--split-group`` and the provenance ``--attr`` options of merge."""
+    samples = list(input.samples) if "samples" in input.keys() else None
+    return wfc.merge_options(config, wildcards.dataset, samples)
+
+
+def dataset_files(names) -> list[str]:
+    """The merged files of datasets ``names`` (outputs of rule merge)."""
+    return expand(rules.merge.output[0], dataset=names)
+
+
+# ---- models stage (workflow/rules/models.smk) ----
+
+
+def svm_args(wildcards) -> str:
+    """``--set`` options of one SVM (the boundary grid for boundary-pair datasets)."""
+    return wfc.set_args(wfc.svm_settings(config, wildcards.dataset))
+
+
+def eval_inputs(wildcards) -> dict:
+    """The model, its dataset, and every labelled evaluation set of its space."""
+    if wildcards.kind == "gauge":
+        data = wfc.gauge_eval_dataset(config, wildcards.dataset)
+        model = expand(rules.train_gauge.output.model, gname=wildcards.dataset)[0]
+    else:
+        data = wildcards.dataset
+        train = rules.train_svm if wildcards.kind == "svm" else rules.train_nn
+        model = expand(train.output.model, dataset=data)[0]
+    space = dataset_spec(data)["space"]
+    files = {"model": model, "data": dataset_files([data])[0]}
+    for key, name in wfc.eval_sets(config, space).items():
+        files[key] = dataset_files([name])[0]
+    return files
+
+
+def eval_args(wildcards, input) -> str:
+    """``--uniform-test``, ``--spread SIGMA=FILE``, ``--slice NAME=FILE`` and the sizes."""
+    return wfc.eval_options(config, dict(input.items()))
+
+
+def gauge_train_input(wildcards) -> str:
+    """The rays dataset of one gauge model."""
+    return dataset_files([wfc.gauge_models(config)[wildcards.gname]["data"]])[0]
+
+
+def gauge_args(wildcards) -> str:
+    """``--set`` options of one gauge model (its reference on top)."""
+    return wfc.set_args(wfc.gauge_settings(config, wildcards.gname))
+
+
+def gauge_eval_inputs(wildcards) -> dict:
+    """:func:`eval_inputs` of a gauge model (evaluated on its ``eval_data``)."""
+    return eval_inputs(SimpleNamespace(kind="gauge", dataset=wildcards.gname))
+
+
+def gauge_eval_args(wildcards, input) -> str:
+    """:func:`eval_args` of a gauge model."""
+    return eval_args(SimpleNamespace(kind="gauge", dataset=wildcards.gname), input)
+
+
+# ---- report (workflow/rules/report.smk) ----
+
+#: ``chshml report`` option of each named input of the report rules
+REPORT_OPTIONS = {
+    "seesaw_table8": "--seesaw",
+    "seesaw_appendix": "--seesaw-appendix",
+    "seesaw_fig6": "--seesaw-fig6",
+    "certify_table8": "--certify-table8",
+    "certify_appendix": "--certify-appendix",
+}
+
+
+def report_args(wildcards, input) -> str:
+    """Every declared input as a ``chshml report`` option (``--eval`` and ``--data`` always,
+    so that an empty list means none, not the default directories)."""
+    q = shlex.quote
+    keys = list(input.keys())
+    opts = [
+        " ".join(["--eval", *(q(p) for p in input.evals)]),
+        " ".join(["--data", *(q(p) for p in input.data)]),
+    ]
+    if "volumes" in keys:
+        opts += [f"--volume {q(p)}" for p in input.volumes]
+    if "validity" in keys:
+        opts.append(" ".join(["--validity", *(q(p) for p in input.validity)]))
+    opts += [
+        f"{opt} {q(getattr(input, key))}"
+        for key, opt in REPORT_OPTIONS.items()
+        if key in keys
+    ]
     return " ".join(opts)
-
-
-def data_targets() -> list[str]:
-    run = config.get("run_datasets", "all")
-    names = list(config["datasets"]) if run == "all" else list(run)
-    return [dataset_path(name) for name in names]

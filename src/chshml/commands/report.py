@@ -10,8 +10,19 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("report", help="write report.md and PNGs from the results",
                               description=__doc__.splitlines()[0])
-    p.add_argument("--eval-dir", default="results/eval", help="evaluation JSONs (+ _slices.h5)")
-    p.add_argument("--data-dir", default="results/data", help="dataset files (sizes, timings)")
+    p.add_argument("--eval", nargs="*", action="extend", metavar="FILE",
+                   help="evaluation JSONs (each with its _slices.h5 beside it); given, even "
+                        "empty, it replaces --eval-dir")
+    p.add_argument("--data", nargs="*", action="extend", metavar="FILE",
+                   help="dataset files (sizes, timings); given, even empty, it replaces "
+                        "--data-dir")
+    p.add_argument("--validity", nargs="*", action="extend", metavar="FILE",
+                   help="8-D label validity: base datasets and their relabelled copies "
+                        "(default: the dataset files)")
+    p.add_argument("--eval-dir", default="results/eval",
+                   help="every evaluation JSON in this folder (when --eval is not given)")
+    p.add_argument("--data-dir", default="results/data",
+                   help="every dataset file in this folder (when --data is not given)")
     p.add_argument("--volume", action="append", default=[], metavar="FILE",
                    help="labelled uniform canonical-simplex sample at one NPA level (Fig. 2)")
     p.add_argument("--seesaw", help="see-saw rounds summary (results/seesaw/table8.json)")
@@ -31,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chshml.errors import InputError
-    from chshml.report.build import build_report
+    from chshml.report.build import ReportInputs, build_report
 
     for opt, folder in (("-o", args.output), ("--figures-dir", args.figures_dir)):
         if folder and Path(folder).exists() and not Path(folder).is_dir():
@@ -41,16 +52,22 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.seed < 2**63:
         raise InputError(f"--seed must be in [0, 2^63), got {args.seed}")
 
-    path = build_report(Path(args.eval_dir), Path(args.data_dir), Path(args.output),
-                        [Path(v) for v in args.volume], Path(args.seesaw) if args.seesaw
-                        else None, args.n_mc, args.seed,
+    inputs = _inputs(args, ReportInputs)
+    path = build_report(inputs, Path(args.output), args.n_mc, args.seed,
                         Path(args.figures_dir) if args.figures_dir else None,
-                        _opt(args.seesaw_appendix), _opt(args.seesaw_fig6),
-                        partial=args.partial, certify_table8=_opt(args.certify_table8),
-                        certify_appendix=_opt(args.certify_appendix))
+                        partial=args.partial)
     print(f"chshml report: -> {path}", file=sys.stderr)
     return 0
 
 
-def _opt(path: str | None) -> Path | None:
-    return Path(path) if path else None
+def _inputs(args: argparse.Namespace, cls: type):
+    """The declared files; ``--eval`` / ``--data`` not given: every file of their folder."""
+    dirs = cls.from_dirs(args.eval_dir, args.data_dir)
+    data = dirs.data if args.data is None else args.data
+    return cls(evals=dirs.evals if args.eval is None else args.eval, data=data,
+               validity=data if args.validity is None else args.validity,
+               volumes=args.volume, seesaw_table8=args.seesaw,
+               seesaw_appendix=args.seesaw_appendix, seesaw_fig6=args.seesaw_fig6,
+               certify_table8=args.certify_table8, certify_appendix=args.certify_appendix,
+               eval_source=dirs.eval_source if args.eval is None else "given",
+               missing=dirs.missing if args.data is None else ())

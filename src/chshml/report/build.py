@@ -1,5 +1,5 @@
-"""Assemble ``report.md`` and its PNGs from whatever results exist; missing inputs are named
-in the report, never fatal."""
+"""Assemble ``report.md`` and its PNGs from declared inputs (:class:`ReportInputs`); missing
+inputs are named in the report, never fatal."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import datetime as _dt
 import json
 import shutil
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,77 @@ TABLE_I_ROWS = {"uniform_unbalanced": "full8_unbalanced", "uniform_balanced": "f
                 "near_boundary": "full8_offset_1e-3"}
 
 
-def _h5_summary(path: Path) -> dict[str, Any]:
-    import h5py
+def _paths(files: Iterable[str | Path] | None) -> tuple[Path, ...]:
+    return tuple(Path(f) for f in files or ())
 
-    with h5py.File(path, "r") as f:
-        attrs = {k: attr_to_json(v) for k, v in f.attrs.items()}
-        n = int(f["points"].shape[0]) if "points" in f else 0
-        dim = int(f["points"].shape[1]) if "points" in f and f["points"].ndim == 2 else 0
-        label = np.asarray(f["label"][()]) if "label" in f else None
-        splits = {k: int(f[key].shape[0]) for k in ("train", "val", "test")
-                  for key in (f"idx_{k}", f"{k}_idx") if key in f}
+
+def _opt_path(path: str | Path | None) -> Path | None:
+    return Path(path) if path else None
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Every file one report reads, declared (the workflow's report rule lists them).
+
+    ``evals``: evaluation JSONs (each with its ``{model}_slices.h5`` beside it); ``data``:
+    dataset files for the dataset table, Table I and the 4-D volume row; ``volumes``: Fig. 2's
+    labelled canonical-simplex samples, one per NPA level; ``validity``: 8-D label validity,
+    the base datasets and their relabelled copies; the see-saw and certify summaries.
+    """
+
+    evals: tuple[Path, ...] = ()
+    data: tuple[Path, ...] = ()
+    volumes: tuple[Path, ...] = ()
+    validity: tuple[Path, ...] = ()
+    seesaw_table8: Path | None = None
+    seesaw_appendix: Path | None = None
+    seesaw_fig6: Path | None = None
+    certify_table8: Path | None = None
+    certify_appendix: Path | None = None
+    #: where the evaluation JSONs came from (for the "Missing inputs" list)
+    eval_source: str = "given"
+    #: inputs known to be missing before the report starts (e.g. no data directory)
+    missing: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("evals", "data", "volumes", "validity"):
+            object.__setattr__(self, name, _paths(getattr(self, name)))
+        for name in ("seesaw_table8", "seesaw_appendix", "seesaw_fig6", "certify_table8",
+                     "certify_appendix"):
+            object.__setattr__(self, name, _opt_path(getattr(self, name)))
+
+    @classmethod
+    def from_dirs(cls, eval_dir: str | Path | None, data_dir: str | Path | None,
+                  **files: Any) -> ReportInputs:
+        """The directory form (``--eval-dir`` / ``--data-dir``): every ``*.json`` of
+        ``eval_dir`` and every ``*.h5`` of ``data_dir`` (also the label-validity inputs)."""
+        evals = sorted(Path(eval_dir).glob("*.json")) if eval_dir and Path(
+            eval_dir).is_dir() else []
+        data = sorted(Path(data_dir).glob("*.h5")) if data_dir and Path(
+            data_dir).is_dir() else []
+        files.setdefault("validity", data)
+        missing = () if data_dir and Path(data_dir).is_dir() else ("no data directory",)
+        return cls(evals=evals, data=data, eval_source=f"in {eval_dir}", missing=missing,
+                   **files)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """The one directory that holds the declared dataset files (hard cases read it)."""
+        parents = {p.parent for p in self.data}
+        return parents.pop() if len(parents) == 1 else None
+
+
+def _h5_summary(path: Path) -> dict[str, Any]:
+    from chshml.store import read_h5
+
+    data, raw_attrs = read_h5(path)
+    attrs = {k: attr_to_json(v) for k, v in raw_attrs.items()}
+    points = data.get("points")
+    n = int(points.shape[0]) if points is not None else 0
+    dim = int(points.shape[1]) if points is not None and points.ndim == 2 else 0
+    label = np.asarray(data["label"]) if "label" in data else None
+    splits = {k: int(data[key].shape[0]) for k in ("train", "val", "test")
+              for key in (f"idx_{k}", f"{k}_idx") if key in data}
     out = {"name": path.stem, "n": n, "dim": dim, "attrs": attrs, "splits": splits}
     if label is not None and len(label):
         out["quantum"] = float(np.mean(label == 1))
@@ -87,13 +150,14 @@ def table_i(data: dict[str, dict], paper: list[T.PaperValue]) -> str:
 
 def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
                     paper: dict) -> tuple[str, dict]:
-    from chshml import evaluate as ev
+    from chshml.evaluate import binomial_se
+    from chshml.report import volumes as V
     from chshml.seeds import shard_rng
 
     t0 = time.perf_counter()
-    q4, q4se = ev.volume_q4(n_mc, shard_rng(seed, "report:vol_q4"))
-    l8, l8se = ev.volume_local8(max(n_mc // 5, 1000), shard_rng(seed, "report:vol_l8"))
-    ex = ev.chsh_exit_share(n_mc, shard_rng(seed, "report:exit"))
+    q4, q4se = V.volume_q4(n_mc, shard_rng(seed, "report:vol_q4"))
+    l8, l8se = V.volume_local8(max(n_mc // 5, 1000), shard_rng(seed, "report:vol_l8"))
+    ex = V.chsh_exit_share(n_mc, shard_rng(seed, "report:exit"))
     secs = time.perf_counter() - t0
 
     def pv(row: str) -> str:
@@ -103,7 +167,7 @@ def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
     def gap(est: float, se: float, exact: float) -> str:
         return f"{abs(est - exact) / se:.1f}" if se > 0 else "–"
 
-    q4x, l8x = ev.VOLUME_Q4_EXACT, ev.VOLUME_L8_EXACT
+    q4x, l8x = V.VOLUME_Q4_EXACT, V.VOLUME_L8_EXACT
     lines = [f"Monte Carlo with seed {seed} ({secs:.1f} s): estimate ± standard error, against "
              "the exact value (gap in standard errors); the paper's rounded value for reference.",
              "",
@@ -119,7 +183,7 @@ def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
     uni = data.get("corr4_test_unbalanced")
     if uni and "quantum" in uni:
         n = uni["n"] - uni.get("undecided", 0)
-        se = ev.binomial_se(uni["quantum"], n)
+        se = binomial_se(uni["quantum"], n)
         lines.append(f"| vol(Q)/vol(NS), 4-D, from corr4_test_unbalanced labels (NPA level 1) | "
                      f"{uni['quantum']:.5f} ± {se:.5f} | {n} | {q4x:.5f} | "
                      f"{gap(uni['quantum'], se, q4x)} | {pv('vol_Q_over_NS_4d')} |")
@@ -127,30 +191,40 @@ def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
     return "\n".join(lines), vals
 
 
-def label_validity(data_dir: Path | None) -> list[dict]:
-    """8-D datasets relabelled at another level (``points_from`` copies) against their base.
+def label_validity(files: Sequence[str | Path]) -> list[dict]:
+    """8-D datasets relabelled at another level (``points_from`` copies) against their base,
+    both among the declared ``files`` (a copy whose base is not declared is skipped).
 
     The base labels are those the sampler or labeller stored (e.g. level 1+AB); the copy holds
-    the same points labelled at a tighter level (2, 3). Rows: label changes by kind.
+    the same points labelled at a tighter level (2, 3) or certified against Q itself. Rows:
+    label changes by kind.
     """
     from chshml.store import read_h5
 
+    by_name = {Path(f).stem: Path(f) for f in files if Path(f).is_file()}
+    cache: dict[str, tuple[dict, dict] | None] = {}
+
+    def load(name: str) -> tuple[dict, dict] | None:
+        if name not in cache:
+            try:
+                cache[name] = read_h5(by_name[name])
+            except (OSError, KeyError):
+                cache[name] = None
+        return cache[name]
+
     rows: list[dict] = []
-    if not data_dir or not Path(data_dir).is_dir():
-        return rows
-    for path in sorted(Path(data_dir).glob("*.h5")):
-        try:
-            data, attrs = read_h5(path)
-        except (OSError, KeyError):
+    for name in sorted(by_name, key=lambda k: by_name[k]):
+        loaded = load(name)
+        if loaded is None:
             continue
-        base = str(attrs.get("points_from", path.stem))
-        base_path = Path(data_dir) / f"{base}.h5"
-        if base == path.stem or not base_path.is_file() or "label" not in data:
+        data, attrs = loaded
+        base = str(attrs.get("points_from", name))
+        if base == name or base not in by_name or "label" not in data:
             continue
-        try:
-            bdata, battrs = read_h5(base_path)
-        except (OSError, KeyError):
+        loaded_base = load(base)
+        if loaded_base is None:
             continue
+        bdata, battrs = loaded_base
         if np.asarray(data["points"]).shape[-1] != 8 or "label" not in bdata:
             continue
         if not np.array_equal(np.asarray(bdata["points"]), np.asarray(data["points"])):
@@ -158,7 +232,7 @@ def label_validity(data_dir: Path | None) -> list[dict]:
         old, new = np.asarray(bdata["label"]), np.asarray(data["label"])
         n_q = int(np.sum(old == 1))
         q_to_not = int(np.sum((old == 1) & (new == 0)))
-        rows.append({"dataset": base, "relabelled": path.stem,
+        rows.append({"dataset": base, "relabelled": name,
                      "base_level": str(battrs.get("level", "?")),
                      "level": (f"Q (certified; witnesses at level {attrs.get('level', '?')})"
                                if attrs.get("reference") == "Q"
@@ -191,19 +265,33 @@ def volume_points(files: list[Path]) -> list[dict]:
     return pts
 
 
-def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
-                 volume_files: list[Path] | None = None, seesaw: Path | None = None,
-                 n_mc: int = 1_000_000, seed: int = 0, figures_dir: Path | None = None,
-                 seesaw_appendix: Path | None = None, seesaw_fig6: Path | None = None,
-                 partial: bool = False, certify_table8: Path | None = None,
-                 certify_appendix: Path | None = None) -> Path:
-    """Write ``out_dir/report.md`` and PNGs (in ``figures_dir``, default ``out_dir``).
+def _read_slices(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """``{slice: {xy, pred, truth}}`` of a ``chshml evaluate --slices-out`` file (one group
+    per slice; :func:`chshml.store.read_h5` reads top-level datasets only)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {n: {k: f[n][k][()] for k in ("xy", "pred", "truth")} for n in f}
+
+
+def _load_evals(files: Sequence[Path]) -> list[tuple[Path, dict]]:
+    """Evaluation JSONs with their paths, in path order (unreadable ones skipped)."""
+    out = []
+    for p in sorted(files):
+        ev = T.load_eval(p)
+        if ev is not None:
+            out.append((p, ev))
+    return out
+
+
+def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, seed: int = 0,
+                 figures_dir: Path | None = None, partial: bool = False) -> Path:
+    """Write ``out_dir/report.md`` and PNGs (in ``figures_dir``, default ``out_dir``) from the
+    declared ``inputs``.
 
     ``partial``: an early report built while slow inputs are still running; it says so at the
     top, and every input not there yet is listed under "Missing inputs"."""
     import os
-
-    import h5py
 
     from chshml.report import figures as F
     from chshml.store import atomic_path, write_text
@@ -212,60 +300,58 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     fig_dir = Path(figures_dir) if figures_dir else out_dir
     fig_dir.mkdir(parents=True, exist_ok=True)
-    missing: list[str] = []
+    missing: list[str] = list(inputs.missing)
     paper_rows = T.paper_values()
     paper = T.paper_lookup(paper_rows)
-    evals = T.load_evals(Path(eval_dir))
+    loaded = _load_evals(inputs.evals)
+    evals = [ev for _, ev in loaded]
     if not evals:
-        missing.append(f"no evaluation JSONs in {eval_dir}")
+        missing.append(f"no evaluation JSONs {inputs.eval_source}")
     data_list = []
-    if data_dir and Path(data_dir).is_dir():
-        for p in sorted(Path(data_dir).glob("*.h5")):
-            try:
-                summary = _h5_summary(p)
-                if summary["n"]:
-                    data_list.append(summary)
-            except (OSError, KeyError):
-                missing.append(f"unreadable dataset {p}")
-    else:
-        missing.append("no data directory")
+    for p in sorted(inputs.data):
+        try:
+            summary = _h5_summary(p)
+            if summary["n"]:
+                data_list.append(summary)
+        except (OSError, KeyError):
+            missing.append(f"unreadable dataset {p}")
     data = {d["name"]: d for d in data_list}
 
     figs: list[tuple[str, str]] = []
-    for ev in evals:
-        sfile = Path(eval_dir) / f"{ev['model']}_slices.h5"
+    for path, ev in loaded:
+        sfile = path.with_name(f"{ev['model']}_slices.h5")
         if not sfile.is_file():
             continue
-        with h5py.File(sfile, "r") as f:
-            slices = {n: {k: f[n][k][()] for k in ("xy", "pred", "truth")} for n in f}
-        png = F.slices_figure(slices, ev["model"], fig_dir / f"slices_{ev['model']}.png")
+        png = F.slices_figure(_read_slices(sfile), ev["model"],
+                              fig_dir / f"slices_{ev['model']}.png")
         figs.append((f"Decision regions of {ev['model']} (cf. paper Figs. 3-5)", png))
     curves = {ev["model"]: ev["spread_curve"] for ev in evals if ev.get("spread_curve")}
     if curves:
         png = F.spread_figure(curves, fig_dir / "spread_curve.png")
         figs.append(("Spread accuracy against σ (all models)", png))
-    vol_pts = volume_points([Path(v) for v in volume_files or [] if Path(v).is_file()])
+    vol_pts = volume_points([v for v in inputs.volumes if v.is_file()])
     if vol_pts:
         png = F.volumes_figure(vol_pts, fig_dir / "fig2_volumes.png")
         figs.append(("Fig. 2: relative volume of Q_n in the canonical simplex vs CPU time",
                      png))
     else:
         missing.append("Fig. 2: no labelled canonical-simplex samples per NPA level given")
-    seesaw_data = _read_json(seesaw) if seesaw else None
-    appendix = _read_json(seesaw_appendix) if seesaw_appendix else None
-    if seesaw_fig6 and Path(seesaw_fig6).is_file():
+    seesaw_data = _read_json(inputs.seesaw_table8) if inputs.seesaw_table8 else None
+    appendix = _read_json(inputs.seesaw_appendix) if inputs.seesaw_appendix else None
+    seesaw_fig6 = inputs.seesaw_fig6
+    if seesaw_fig6 and seesaw_fig6.is_file():
         target = fig_dir / "fig6_seesaw.png"
-        if Path(seesaw_fig6).resolve() != target.resolve():
+        if seesaw_fig6.resolve() != target.resolve():
             with atomic_path(target, [seesaw_fig6], keep_suffix=True) as tmp:
                 shutil.copyfile(seesaw_fig6, tmp)
         figs.append(("Fig. 6: see-saw distances of Q_1+AB boundary points", target))
     if seesaw_data is None:
         missing.append("see-saw rounds: not available yet (our Table VIII column is empty)")
-    if appendix is None or not (seesaw_fig6 and Path(seesaw_fig6).is_file()):
+    if appendix is None or not (seesaw_fig6 and seesaw_fig6.is_file()):
         missing.append("see-saw Appendix A distances / Fig. 6: not available yet")
 
     from chshml.report.hard_cases import hard_cases_section  # issue 14: near the boundary
-    hc_text, hc_figs = hard_cases_section(evals, data_dir, fig_dir, seed)
+    hc_text, hc_figs = hard_cases_section(evals, inputs.data_dir, fig_dir, seed)
     figs += hc_figs
     vol_text, vol_vals = volumes_section(n_mc, seed, data, paper)
     parts = [
@@ -285,17 +371,18 @@ def build_report(eval_dir: Path, data_dir: Path | None, out_dir: Path,
     parts += ["## 8-D network: global accuracy, NS-wide (paper Sec. IV B 2)",
               T.nn_global_table(evals, paper),
               "## 8-D label validity (labels against tighter reference sets)",
-              T.label_validity_table(label_validity(data_dir))]
+              T.label_validity_table(label_validity(inputs.validity))]
     parts += ["## All evaluated models", T.all_models_table(evals) if evals else "*None.*",
               "## Hard cases (spread near the boundary)", hc_text,
               "## Models (training)", models_section(evals),
               "## Table VIII", T.table_viii(paper_rows, seesaw_data),
               "## Appendix A (see-saw distances)", T.appendix_a_table(paper_rows, appendix),
               "## Table VIII with Q itself (certified both ways)",
-              T.table_viii_certify(_read_json(certify_table8) if certify_table8 else None),
+              T.table_viii_certify(_read_json(inputs.certify_table8)
+                                   if inputs.certify_table8 else None),
               "## Appendix A with Q itself",
-              T.appendix_a_certify(paper_rows, _read_json(certify_appendix)
-                                   if certify_appendix else None),
+              T.appendix_a_certify(paper_rows, _read_json(inputs.certify_appendix)
+                                   if inputs.certify_appendix else None),
               "## Volume estimates", vol_text, "## Figures"]
     links = [(cap, Path(os.path.relpath(png, out_dir)).as_posix()) for cap, png in figs]
     parts += [f"### {cap}\n\n![{cap}]({name})" for cap, name in links] or ["*No figures.*"]

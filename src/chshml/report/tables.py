@@ -38,18 +38,23 @@ def paper_lookup(values: list[PaperValue]) -> dict[tuple[str, str, str, str], Pa
     return {(v.table, v.model, v.row, v.column): v for v in values}
 
 
+def load_eval(path: Path) -> dict | None:
+    """One evaluation JSON (``model`` defaults to the file's stem), or None when it is
+    unreadable or no evaluation."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not (isinstance(d, dict) and "test" in d):
+        return None
+    d.setdefault("model", Path(path).stem)
+    return d
+
+
 def load_evals(eval_dir: Path) -> list[dict]:
-    """All evaluation JSONs in ``eval_dir`` (unreadable files are skipped and listed)."""
-    out = []
-    for p in sorted(Path(eval_dir).glob("*.json")) if Path(eval_dir).is_dir() else []:
-        try:
-            d = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(d, dict) and "test" in d:
-            d.setdefault("model", p.stem)
-            out.append(d)
-    return out
+    """All evaluation JSONs in ``eval_dir`` (unreadable files are skipped)."""
+    files = sorted(Path(eval_dir).glob("*.json")) if Path(eval_dir).is_dir() else []
+    return [d for d in map(load_eval, files) if d is not None]
 
 
 def data_type(dataset: str) -> str:
