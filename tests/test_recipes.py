@@ -300,7 +300,7 @@ def test_report_label_validity_counts_changes(tmp_path):
              {"level": "1+AB"})
     write_h5(tmp_path / "base_l3.h5", {"points": pts, "label": np.array([1, 0, -1, 0, 1, 0])},
              {"level": "3", "points_from": "base"})
-    rows = label_validity(tmp_path)
+    rows = label_validity([tmp_path / "base.h5", tmp_path / "base_l3.h5"])
     assert len(rows) == 1
     r = rows[0]
     assert (r["q_to_not"], r["not_to_q"], r["to_undecided"]) == (1, 1, 1)

@@ -25,9 +25,8 @@ def test_paper_values_are_complete_and_addressable():
 
 
 def _fake_eval(tmp_path, name="svm_corr4_balanced"):
-    from chshml.evaluate import evaluate_slice, tlm_labels
-
-    from chshml.geometry import SLICES
+    from chshml.evaluation.slices import evaluate_slice
+    from chshml.geometry import SLICES, tlm_labels
     from chshml.store import write_h5
 
     ev = {"model": name, "kind": "svm", "space": "corr4", "dataset": "corr4_balanced",
@@ -39,7 +38,8 @@ def _fake_eval(tmp_path, name="svm_corr4_balanced"):
     blobs = {}
     rng = np.random.default_rng(0)
     for s in ("slice1", "slice2"):
-        r = evaluate_slice(tlm_labels, SLICES[s], 4, 3000, rng)
+        _, pts = SLICES[s].uniform(3000, rng)
+        r = evaluate_slice(tlm_labels, SLICES[s], 4, pts, tlm_labels(pts))
         blobs |= {f"{s}/xy": r.xy, f"{s}/truth": r.truth, f"{s}/pred": r.pred}
     write_h5(tmp_path / f"{name}_slices.h5", blobs)
 

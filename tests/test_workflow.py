@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from datacheck import same_data
 from workflow_helpers import REPO, TINY_DATASETS, file_mtimes, jobs_run, snakemake
 
-from chshml.merge import same_data
 from chshml.store import read_h5
 
 pytestmark = pytest.mark.skipif(shutil.which("timeout") is None, reason="needs timeout(1)")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chshml.errors import InputError
-from chshml.merge import shard_sizes
+from chshml.shards import shard_sizes
 
 #: Methods whose sampler writes ``label`` and ``lam`` itself.
 LABELLED_BY_SAMPLER = ("balanced", "boundary", "spread")

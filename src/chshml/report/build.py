@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from chshml.report import tables as T
-from chshml.store import attr_to_json
+from chshml.report import tables
+from chshml.store import attr_to_json, read_groups
 
 TABLE_I_ROWS = {"uniform_unbalanced": "full8_unbalanced", "uniform_balanced": "full8_balanced",
                 "near_boundary": "full8_offset_1e-3"}
@@ -115,11 +115,11 @@ def datasets_section(data: list[dict]) -> str:
         a = d["attrs"]
         sp = "/".join(str(d["splits"].get(k, "–")) for k in ("train", "val", "test"))
         cpu = _attr(a, "cpu_seconds")
-        lines.append(f"| {d['name']} | {d['n']} | {d['dim']} | {T.fmt(d.get('quantum'), 3)} | "
+        lines.append(f"| {d['name']} | {d['n']} | {d['dim']} | {tables.fmt(d.get('quantum'), 3)} | "
                      f"{d.get('undecided', '–')} | {sp} | {_attr(a, 'level') or '–'} | "
                      f"{_recipe(a)} | "
                      f"{_attr(a, 'seed', 'global_seed') if _attr(a, 'seed', 'global_seed') is not None else '–'} | "  # noqa: E501
-                     f"{T.fmt(float(cpu), 1) if cpu is not None else '–'} |")
+                     f"{tables.fmt(float(cpu), 1) if cpu is not None else '–'} |")
     return "\n".join(lines)
 
 
@@ -132,7 +132,7 @@ def _recipe(attrs: dict) -> str:
     return f"{recipe}{', pairs kept together' if group and int(group) > 1 else ''}"
 
 
-def table_i(data: dict[str, dict], paper: list[T.PaperValue]) -> str:
+def table_i(data: dict[str, dict], paper: list[tables.PaperValue]) -> str:
     lines = ["**Table I.** CPU time to sample and label 10^4 points in 8-D (ours scaled "
              "linearly from the run's size; paper: Q_1+AB, one CPU).", "",
              "| method | our dataset | our CPU s (as run) | ours per 10^4 | paper |",
@@ -150,7 +150,7 @@ def table_i(data: dict[str, dict], paper: list[T.PaperValue]) -> str:
 
 def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
                     paper: dict) -> tuple[str, dict]:
-    from chshml.evaluate import binomial_se
+    from chshml.metrics import binomial_se
     from chshml.report import volumes as V
     from chshml.seeds import shard_rng
 
@@ -162,7 +162,7 @@ def volumes_section(n_mc: int, seed: int, data: dict[str, dict],
 
     def pv(row: str) -> str:
         v = paper.get(("text", "", row, "value"))
-        return T.fmt(v.value) if v else "–"
+        return tables.fmt(v.value) if v else "–"
 
     def gap(est: float, se: float, exact: float) -> str:
         return f"{abs(est - exact) / se:.1f}" if se > 0 else "–"
@@ -245,7 +245,7 @@ def label_validity(files: Sequence[str | Path]) -> list[dict]:
 
 def volume_points(files: list[Path]) -> list[dict]:
     """Fig. 2 inputs: labelled uniform canonical-simplex samples, one file per NPA level."""
-    from chshml.evaluate import binomial_se
+    from chshml.metrics import binomial_se
     from chshml.store import read_h5
 
     pts = []
@@ -265,20 +265,11 @@ def volume_points(files: list[Path]) -> list[dict]:
     return pts
 
 
-def _read_slices(path: Path) -> dict[str, dict[str, np.ndarray]]:
-    """``{slice: {xy, pred, truth}}`` of a ``chshml evaluate --slices-out`` file (one group
-    per slice; :func:`chshml.store.read_h5` reads top-level datasets only)."""
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        return {n: {k: f[n][k][()] for k in ("xy", "pred", "truth")} for n in f}
-
-
 def _load_evals(files: Sequence[Path]) -> list[tuple[Path, dict]]:
     """Evaluation JSONs with their paths, in path order (unreadable ones skipped)."""
     out = []
     for p in sorted(files):
-        ev = T.load_eval(p)
+        ev = tables.load_eval(p)
         if ev is not None:
             out.append((p, ev))
     return out
@@ -293,7 +284,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     top, and every input not there yet is listed under "Missing inputs"."""
     import os
 
-    from chshml.report import figures as F
+    from chshml.report import figures
     from chshml.store import atomic_path, write_text
 
     out_dir = Path(out_dir)
@@ -301,8 +292,8 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     fig_dir = Path(figures_dir) if figures_dir else out_dir
     fig_dir.mkdir(parents=True, exist_ok=True)
     missing: list[str] = list(inputs.missing)
-    paper_rows = T.paper_values()
-    paper = T.paper_lookup(paper_rows)
+    paper_rows = tables.paper_values()
+    paper = tables.paper_lookup(paper_rows)
     loaded = _load_evals(inputs.evals)
     evals = [ev for _, ev in loaded]
     if not evals:
@@ -322,16 +313,16 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
         sfile = path.with_name(f"{ev['model']}_slices.h5")
         if not sfile.is_file():
             continue
-        png = F.slices_figure(_read_slices(sfile), ev["model"],
+        png = figures.slices_figure(read_groups(sfile), ev["model"],
                               fig_dir / f"slices_{ev['model']}.png")
         figs.append((f"Decision regions of {ev['model']} (cf. paper Figs. 3-5)", png))
     curves = {ev["model"]: ev["spread_curve"] for ev in evals if ev.get("spread_curve")}
     if curves:
-        png = F.spread_figure(curves, fig_dir / "spread_curve.png")
+        png = figures.spread_figure(curves, fig_dir / "spread_curve.png")
         figs.append(("Spread accuracy against σ (all models)", png))
     vol_pts = volume_points([v for v in inputs.volumes if v.is_file()])
     if vol_pts:
-        png = F.volumes_figure(vol_pts, fig_dir / "fig2_volumes.png")
+        png = figures.volumes_figure(vol_pts, fig_dir / "fig2_volumes.png")
         figs.append(("Fig. 2: relative volume of Q_n in the canonical simplex vs CPU time",
                      png))
     else:
@@ -367,21 +358,21 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
         "## Table I", table_i(data, paper_rows),
     ]
     for t in ("II", "III", "IV", "V", "VI", "VII"):
-        parts += [f"## Table {t}", T.accuracy_table(t, evals, paper)]
+        parts += [f"## Table {t}", tables.accuracy_table(t, evals, paper)]
     parts += ["## 8-D network: global accuracy, NS-wide (paper Sec. IV B 2)",
-              T.nn_global_table(evals, paper),
+              tables.nn_global_table(evals, paper),
               "## 8-D label validity (labels against tighter reference sets)",
-              T.label_validity_table(label_validity(inputs.validity))]
-    parts += ["## All evaluated models", T.all_models_table(evals) if evals else "*None.*",
+              tables.label_validity_table(label_validity(inputs.validity))]
+    parts += ["## All evaluated models", tables.all_models_table(evals) if evals else "*None.*",
               "## Hard cases (spread near the boundary)", hc_text,
               "## Models (training)", models_section(evals),
-              "## Table VIII", T.table_viii(paper_rows, seesaw_data),
-              "## Appendix A (see-saw distances)", T.appendix_a_table(paper_rows, appendix),
+              "## Table VIII", tables.table_viii(paper_rows, seesaw_data),
+              "## Appendix A (see-saw distances)", tables.appendix_a_table(paper_rows, appendix),
               "## Table VIII with Q itself (certified both ways)",
-              T.table_viii_certify(_read_json(inputs.certify_table8)
+              tables.table_viii_certify(_read_json(inputs.certify_table8)
                                    if inputs.certify_table8 else None),
               "## Appendix A with Q itself",
-              T.appendix_a_certify(paper_rows, _read_json(inputs.certify_appendix)
+              tables.appendix_a_certify(paper_rows, _read_json(inputs.certify_appendix)
                                    if inputs.certify_appendix else None),
               "## Volume estimates", vol_text, "## Figures"]
     links = [(cap, Path(os.path.relpath(png, out_dir)).as_posix()) for cap, png in figs]
@@ -404,9 +395,9 @@ def models_section(evals: list[dict]) -> str:
         chosen = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in (m.get("chosen") or {}).items())
         tt = (m.get("timings") or {}).get("total_seconds")
-        lines.append(f"| {ev['model']} | {chosen} | {T.fmt(tt, 1)} | "
+        lines.append(f"| {ev['model']} | {chosen} | {tables.fmt(tt, 1)} | "
                      f"{m.get('n_train_used', '–')} | "
-                     f"{T.fmt((ev.get('timings') or {}).get('evaluate_seconds'), 1)} | "
+                     f"{tables.fmt((ev.get('timings') or {}).get('evaluate_seconds'), 1)} | "
                      f"{'; '.join(ev.get('notes') or []) or '–'} |")
     return "\n".join(lines)
 

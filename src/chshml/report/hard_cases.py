@@ -89,9 +89,9 @@ def hard_cases_section(evals: list[dict], data_dir: Path | None, fig_dir: Path,
              "| boundary points |", "|---|---|---|---|---|---|---|---|", *rows]
     figs: list[tuple[str, Path]] = []
     if curves:
-        from chshml.report import figures as F
+        from chshml.report import figures
 
-        png = F.spread_figure(curves, Path(fig_dir) / "hard_cases_spread.png")
+        png = figures.spread_figure(curves, Path(fig_dir) / "hard_cases_spread.png")
         figs.append(("Hard cases: spread accuracy over σ in [1e-5, 1e-1] on hidden boundary "
                      "points", png))
     text = ("Spread accuracy on boundary points of rays no training set used (see "

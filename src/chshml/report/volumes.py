@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from chshml.evaluate import VOLUME_L8_EXACT, binomial_se, uniform_ns
-from chshml.geometry import CORR_DIM, FULL_DIM, is_local, tlm_margin
+from chshml.geometry import (
+    CHSH_SIGNS,
+    CORR_DIM,
+    FULL_DIM,
+    VOLUME_L8_EXACT,
+    is_local,
+    local_facets,
+    tlm_margin,
+)
+from chshml.metrics import binomial_se
+from chshml.sampling.polytope import exit_facet, uniform_ns
 
 #: vol(Q)/vol(NS) in 4-D: 3 pi^2 / 32 (the TLM body in the cube).
 VOLUME_Q4_EXACT = 3 * np.pi**2 / 32
@@ -38,16 +47,10 @@ def chsh_exit_share(n: int, rng: np.random.Generator) -> dict:
     Returns the share through the canonical facet (paper: ~0.21 %) and through any of the 8,
     each with its standard error.
     """
-    from chshml.geometry import local_facets
-
     g, h = local_facets(FULL_DIM)
-    u = rng.normal(size=(n, FULL_DIM))
-    proj = u @ g.T
-    with np.errstate(divide="ignore"):
-        t = np.where(proj > 0, h / np.where(proj > 0, proj, 1.0), np.inf)
-    exit_facet = np.argmin(t, axis=1)
-    n_ns = len(h) - 8
-    one = float(np.mean(exit_facet == n_ns))
-    anyf = float(np.mean(exit_facet >= n_ns))
+    facet, _ = exit_facet(rng.normal(size=(n, FULL_DIM)), g, h)
+    n_ns = len(h) - len(CHSH_SIGNS)  # CHSH rows follow the NS rows, canonical first
+    one = float(np.mean(facet == n_ns))
+    anyf = float(np.mean(facet >= n_ns))
     return {"canonical": one, "canonical_se": binomial_se(one, n),
             "any": anyf, "any_se": binomial_se(anyf, n), "n": n}
