@@ -35,7 +35,7 @@ def targets(n: int, seed: int = 0) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-def measure(engine, pts: np.ndarray, dim: int, seeds: int) -> tuple[float, int]:  # noqa: ANN001
+def measure(engine, pts: np.ndarray, dim: int, seeds: int) -> tuple[float, int]:
     p = np.repeat(pts, seeds, axis=0)
     a0, b0 = initial_observables(dim, np.tile(np.arange(seeds), len(pts)))
     t0 = time.process_time()

@@ -3,7 +3,8 @@ NS-interior variant as an option, balanced spread sets, fresh see-saw starts, SV
 can resolve a boundary, pair-preserving splits, symmetry folding as an option.
 
 Truth is independent of the code under test wherever possible: in 4-D, Q = TLM ∩ cube exactly
-(a point with some |E| > 1 is no behaviour, hence not quantum)."""
+(a point with some |E| > 1 is no behaviour, hence not quantum).
+"""
 
 from functools import partial
 from pathlib import Path
@@ -137,7 +138,8 @@ def test_spread_sets_are_balanced_and_labelled_exactly(recipe):
 
 def test_spread_curve_uses_the_sets_surface_measure():
     """The share of surface-uniform boundary points on cube faces is the same whether drawn
-    by the evaluation (exact TLM normals) or the set sampler (normals from the NPA duals)."""
+    by the evaluation (exact TLM normals) or the set sampler (normals from the NPA duals).
+    """
     rng = np.random.default_rng(4)
     ev_pb = boundary_4d(4000, rng)
     face_ev = np.mean(np.max(np.abs(ev_pb), axis=1) >= 1 - 1e-9)

@@ -41,7 +41,8 @@ def tlm_dataset(n: int, rng: np.random.Generator, kind: str = "uniform",
 def tlm_spread_file_data(n: int, sigma: float, rng: np.random.Generator,
                          boundary: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A 4-D spread set as ``chshml sample --method spread`` writes it: ``points``,
-    constructed ``label`` (inward = 1) and the ``boundary`` points ``p_b``."""
+    constructed ``label`` (inward = 1) and the ``boundary`` points ``p_b``.
+    """
     from chshml.evaluation.spread import boundary_4d
     from chshml.sampling.labelled import spread_set
 

@@ -45,6 +45,6 @@ def jobs_run(output: str) -> set[tuple[str, str]]:
 
 
 def file_mtimes(root: Path) -> dict[str, int]:
-    """mtime (ns) of every .h5 under ``root/results``."""
+    """Mtime (ns) of every .h5 under ``root/results``."""
     return {str(p.relative_to(root)): p.stat().st_mtime_ns
             for p in sorted((root / "results").rglob("*.h5"))}

@@ -50,7 +50,8 @@ def to_full(points: np.ndarray) -> np.ndarray:
 
 def to_corr(points: np.ndarray) -> np.ndarray:
     """The correlation-space part of behaviours: 8-D points lose their marginals (the
-    inverse of :func:`to_full` on zero-marginal points); 4-D points are returned as given."""
+    inverse of :func:`to_full` on zero-marginal points); 4-D points are returned as given.
+    """
     points = np.asarray(points, dtype=float)
     if points.shape[-1] == CORR_DIM:
         return points

@@ -41,7 +41,8 @@ def shard_sizes(n: int, shards: int) -> list[int]:
 def select_rows(data: Mapping[str, np.ndarray], label: int | None, uncertified: bool,
                 shard: int, shards: int) -> np.ndarray:
     """Indices of the rows to keep: with ``label`` (1, 0, -1) if given, not yet certified by
-    a see-saw round if ``uncertified``, and in shard ``row % shards == shard``."""
+    a see-saw round if ``uncertified``, and in shard ``row % shards == shard``.
+    """
     n = len(data["points"])
     keep = np.ones(n, dtype=bool)
     for name, wanted in (("label", label is not None), ("certified", uncertified)):
@@ -96,7 +97,8 @@ def _n_points(data: Mapping[str, Any], path: Path) -> int:
 
 class Stack(NamedTuple):
     """Shards stacked row-wise: the datasets, each shard's attributes and row count, and
-    the attributes of the matching sample files (empty without them)."""
+    the attributes of the matching sample files (empty without them).
+    """
 
     data: dict[str, np.ndarray]
     attrs: list[dict[str, Any]]

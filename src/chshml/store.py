@@ -243,7 +243,8 @@ def write_h5(path: str | os.PathLike, datasets: Mapping[str, Any],
              attrs: Mapping[str, Any] | None = None,
              inputs: Iterable[str | os.PathLike | None] = (), option: str = "-o") -> None:
     """Write ``datasets`` (name -> array; str arrays become UTF-8 strings) atomically;
-    ``inputs`` are files the output must not replace (see :func:`check_output`)."""
+    ``inputs`` are files the output must not replace (see :func:`check_output`).
+    """
     import h5py
 
     with atomic_path(path, inputs, option) as tmp, h5py.File(tmp, "w") as f:
@@ -343,7 +344,8 @@ def read_groups(path: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
 def read_input_h5(path: str | os.PathLike, what: str = "file"
                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """:func:`read_h5` for user input: a missing or unreadable file is an InputError
-    (one line, exit code 2) that names the path; ``what`` names the file's role."""
+    (one line, exit code 2) that names the path; ``what`` names the file's role.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} not found: {path}")
@@ -429,7 +431,8 @@ def validate_points(points: np.ndarray, source: str = "input", check_ns: bool = 
 
 def attr_to_json(value: Any) -> Any:
     """An HDF5 attribute as a JSON value: arrays as lists, numpy scalars as numbers, bytes
-    as text, anything else unknown as its string."""
+    as text, anything else unknown as its string.
+    """
     if isinstance(value, np.ndarray) and value.ndim > 0:
         return [attr_to_json(v) for v in value.tolist()]
     if isinstance(value, (list, tuple)):

@@ -89,7 +89,8 @@ def dataset_spec(config: Config, name: str) -> dict:
 
 def is_labelled(config: Config, name: str) -> bool:
     """Whether dataset ``name``'s merged file carries labels (by ``chshml label`` / certify
-    or by its sampler)."""
+    or by its sampler).
+    """
     ds = config["datasets"][name]
     if "points_from" in ds:
         return ds.get("label", True) is not False
@@ -99,7 +100,8 @@ def is_labelled(config: Config, name: str) -> bool:
 
 def shard_size(ds: Mapping[str, Any], shard: int) -> int:
     """Points in shard ``shard`` of a resolved dataset ``ds``: near-equal parts (larger parts
-    first), whole pairs for the paired methods."""
+    first), whole pairs for the paired methods.
+    """
     pair = 2 if ds["method"] in EVEN_METHODS else 1
     return pair * shard_sizes(ds["n"] // pair, ds["shards"])[shard]
 
@@ -114,13 +116,15 @@ def config_hash(config: Config, name: str) -> str:
 
 def label_outside_option(config: Config, name: str) -> str:
     """``--allow-outside-ns`` when relabelling points of the paper's boundary/spread recipe
-    (their outer points may leave NS: label 0 with an NS-facet witness)."""
+    (their outer points may leave NS: label 0 with an NS-facet witness).
+    """
     return "--allow-outside-ns" if dataset_spec(config, name).get("recipe") == "paper" else ""
 
 
 def label_command(config: Config, name: str) -> str:
     """The labelling command of a dataset's shards: ``chshml label`` at its NPA level, or
-    ``chshml certify`` (membership in Q itself, that level as the outer filter)."""
+    ``chshml certify`` (membership in Q itself, that level as the outer filter).
+    """
     ds = dataset_spec(config, name)
     level = shlex.quote(ds["level"])
     outside = label_outside_option(config, name)
@@ -182,7 +186,8 @@ def merge_options(config: Config, name: str, samples: list[str] | None = None) -
 
 def run_datasets(config: Config) -> list[str]:
     """Names of the datasets the ``data`` target builds (``run_datasets``: all or a list;
-    ``all`` leaves out the see-saw's own point sets, built by the ``seesaw`` target)."""
+    ``all`` leaves out the see-saw's own point sets, built by the ``seesaw`` target).
+    """
     run = config.get("run_datasets", "all")
     if run != "all":
         return list(run)
@@ -199,7 +204,8 @@ def seesaw_datasets(config: Config) -> dict[str, dict]:
     """The see-saw's point sets as datasets (one shard each, so that they are the points
     ``chshml sample --dataset NAME`` always drew): Table VIII's uniform canonical-simplex
     points labelled at ``filter_level`` (the rounds take those in Q_level), and Appendix A's
-    directions with their gauges at ``level`` (the rounds take their boundary points)."""
+    directions with their gauges at ``level`` (the rounds take their boundary points).
+    """
     ss = config.get("seesaw") or {}
     if not ss.get("enabled", False):
         return {}
@@ -217,7 +223,8 @@ def seesaw_datasets(config: Config) -> dict[str, dict]:
 
 def add_stage_datasets(config: dict) -> None:
     """Add the see-saw's point sets to ``config["datasets"]`` (a name taken by a configured
-    dataset is an error: the see-saw owns it)."""
+    dataset is an error: the see-saw owns it).
+    """
     own = seesaw_datasets(config)
     taken = sorted(set(own) & set(config["datasets"]))
     if taken:
@@ -271,7 +278,8 @@ def model_datasets(config: Config, kind: str) -> list[str]:
 
 def svm_settings(config: Config, dataset: str) -> dict:
     """SVM settings of one dataset: the common grid, with ``svm.boundary`` on top for
-    boundary-pair datasets (pairs straddle the split: they need large C and gamma)."""
+    boundary-pair datasets (pairs straddle the split: they need large C and gamma).
+    """
     settings = dict(_models(config).get("svm") or {})
     settings.pop("datasets", None)
     boundary = dict(settings.pop("boundary", {}) or {})
@@ -316,7 +324,8 @@ def gauge_eval_dataset(config: Config, model: str) -> str:
 
 def eval_sets(config: Config, space: str) -> dict[str, str]:
     """Labelled evaluation datasets of ``space`` by role: ``uniform``, ``spread_{sigma}`` and
-    ``slice_{name}`` (every test set of ``chshml evaluate`` comes from one of them)."""
+    ``slice_{name}`` (every test set of ``chshml evaluate`` comes from one of them).
+    """
     ev = _models(config).get("evaluate") or {}
     datasets = config["datasets"]
     sets = {}
@@ -334,7 +343,8 @@ def eval_sets(config: Config, space: str) -> dict[str, str]:
 
 def eval_options(config: Config, files: Mapping[str, str]) -> str:
     """``chshml evaluate`` options for the files of :func:`eval_sets` (keyed by role) and the
-    ``models.evaluate`` sizes."""
+    ``models.evaluate`` sizes.
+    """
     ev = _models(config).get("evaluate") or {}
     opts = []
     for key, path in files.items():
@@ -361,7 +371,8 @@ def report_volumes(config: Config) -> list[str]:
 def report_validity(config: Config) -> list[str]:
     """8-D label validity: the base datasets and their copies relabelled at tighter levels
     (``report.label_validity``), and the Fig. 2 volume samples, which are one sample
-    relabelled level by level (their rows join the same table)."""
+    relabelled level by level (their rows join the same table).
+    """
     lv = (config.get("report") or {}).get("label_validity") or {}
     names = {name for base, levels in lv.items() for name in [base, *(levels or {}).values()]}
     names |= set(report_volumes(config))
@@ -370,7 +381,8 @@ def report_validity(config: Config) -> list[str]:
 
 def model_stage_datasets(config: Config) -> list[str]:
     """Datasets the models and their evaluation read (training sets, gauge rays, every
-    evaluation set of their spaces), in config order."""
+    evaluation set of their spaces), in config order.
+    """
     used = set(model_datasets(config, "svm")) | set(model_datasets(config, "nn"))
     for spec in gauge_models(config).values():
         used |= {spec["data"], spec.get("eval_data", spec["data"])}
@@ -381,7 +393,8 @@ def model_stage_datasets(config: Config) -> list[str]:
 
 def report_datasets(config: Config) -> list[str]:
     """Datasets listed in the report's dataset table: those the run builds (``run_datasets``)
-    and those a later stage reads, in config order."""
+    and those a later stage reads, in config order.
+    """
     wanted = set(run_datasets(config)) | set(model_stage_datasets(config))
     wanted |= set(report_volumes(config)) | set(report_validity(config))
     return [name for name in config["datasets"] if name in wanted]

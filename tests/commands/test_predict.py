@@ -1,5 +1,6 @@
 """``chshml predict``: the paper's 8-D scheme (local -> quantum, others relabelled) and input
-rules."""
+rules.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from chshml.store import read_h5, write_h5
 @pytest.fixture(scope="module")
 def full8_model(tmp_path_factory):
     """An SVM on the canonical simplex; labels from TLM on the correlators (a stand-in truth
-    that is relabelling-invariant, enough to test the plumbing)."""
+    that is relabelling-invariant, enough to test the plumbing).
+    """
     from chshml.models.training import train_model
 
     d = tmp_path_factory.mktemp("m")

@@ -1,5 +1,6 @@
 """The adversarial sweep of issue 11, as a user would run it: one line and exit 2 (or the
-right result), never a traceback, never a damaged input."""
+right result), never a traceback, never a damaged input.
+"""
 
 from __future__ import annotations
 

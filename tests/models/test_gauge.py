@@ -1,5 +1,6 @@
 """Gauge models (issue 14): lam reproduced on held-back rays, exact relabelling invariance,
-certified prediction agreeing with the certified labeller on every routed point."""
+certified prediction agreeing with the certified labeller on every routed point.
+"""
 
 from __future__ import annotations
 

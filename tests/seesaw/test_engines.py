@@ -51,7 +51,7 @@ def brute_behaviour(rho: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return np.array([np.trace(rho @ o) for o in ops])
 
 
-def _certify(engine, points, dim, seeds):  # noqa: ANN001, ANN202
+def _certify(engine, points, dim, seeds):
     pts = np.repeat(points, len(seeds), axis=0)
     a0, b0 = initial_observables(dim, np.tile(seeds, len(points)))
     res = engine(pts, a0, b0, 1e-7)
@@ -91,7 +91,8 @@ def test_sdp_certifies_qubit_and_qutrit_points():
 @pytest.mark.slow
 def test_engines_agree_on_shared_instances():
     """24 instances (8 points x 3 seeds, same starts): same verdict, and outside Q the same
-    distance (the analytic gap); SDP as in the paper, no polish."""
+    distance (the analytic gap); SDP as in the paper, no polish.
+    """
     inside = np.vstack([
         0.95 * random_qubit_points(3, 5),  # interior points of Q_{2x2}
         behaviour(*qubit_realisation((0, np.pi / 2), (np.pi / 4, -np.pi / 4)))[None],

@@ -54,8 +54,8 @@ def test_result_independent_of_batching():
     assert r1.restarts_tried[2] == 3
 
 
-def _counting_engine(calls):  # noqa: ANN001, ANN202
-    def engine(config, targets, a0, b0):  # noqa: ANN001, ANN202
+def _counting_engine(calls):
+    def engine(config, targets, a0, b0):
         calls.extend(map(tuple, np.round(targets, 12)))
         return job.run_engine(config, targets, a0, b0)
     return engine

@@ -10,7 +10,7 @@ from workflow_helpers import REPO
 
 from chshml import workflow_config as wfc
 from chshml.errors import InputError
-from chshml.merge import shard_sizes
+from chshml.shards import shard_sizes
 
 
 def _config(**datasets) -> dict:

@@ -19,7 +19,7 @@ if SEESAW_ENABLED:
     T8 = SEESAW["table8"]
     T8_ROUNDS = T8["rounds"]
     T8_SHARDS = int(T8.get("shards", 1))
-    from chshml.seesaw.driver import round_first_seeds
+    from chshml.seesaw.summary import round_first_seeds
 
     #: a round continues the restart seeds of the earlier rounds at its d (fresh starts)
     T8_FIRST_SEEDS = round_first_seeds(T8_ROUNDS, SEESAW.get("fresh_seeds", True))
@@ -77,7 +77,7 @@ if SEESAW_ENABLED:
             opts=SEESAW_OPTS,
         shell:
             "{params.launcher} chshml seesaw --threads {threads} {input} -o {output} "
-            "--dim {params.dim} --seeds {params.seeds} --first-seed {params.first} "
+            "--local-dim {params.dim} --restarts {params.seeds} --first-seed {params.first} "
             "{params.opts} > {log} 2>&1"
 
     rule seesaw_t8_round:
@@ -157,7 +157,7 @@ if SEESAW_ENABLED:
             opts=SEESAW_OPTS,
         shell:
             "{params.launcher} chshml seesaw --threads {threads} {input} -o {output} "
-            "--dim {params.dim} --seeds {params.seeds} {params.opts} > {log} 2>&1"
+            "--local-dim {params.dim} --restarts {params.seeds} {params.opts} > {log} 2>&1"
 
     rule seesaw_appendix_a:
         input:

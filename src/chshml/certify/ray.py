@@ -82,7 +82,8 @@ class AppendixA:
 
     def counts(self, cuts: tuple[float, ...] = APPENDIX_A_CUTS) -> dict[float, tuple[int, int]]:
         """Per cut: (rays certified below it, rays not certified above it), i.e. the count
-        of ``d < cut`` lies in that closed range."""
+        of ``d < cut`` lies in that closed range.
+        """
         return {float(c): (int(np.sum(self.d_hi < c)), int(np.sum(self.d_lo < c)))
                 for c in cuts}
 

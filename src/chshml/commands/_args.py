@@ -30,7 +30,8 @@ def key_value(text: str) -> tuple[str, str]:
 
 def json_or_text(value: str) -> object:
     """A ``KEY=VALUE`` value: parsed as JSON when it is JSON (``1``, ``[1, 2]``, ``true``),
-    else the text itself."""
+    else the text itself.
+    """
     try:
         return json.loads(value)
     except json.JSONDecodeError:

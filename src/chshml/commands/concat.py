@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Concatenate; additive attributes (cpu_seconds, n_*) are summed, others are the first
-    shard's (:func:`chshml.shards.first_with_sums`)."""
+    shard's (:func:`chshml.shards.first_with_sums`).
+    """
     check_output(args.output, args.inputs, suffixes=H5_SUFFIXES)
     stack = concatenate(args.inputs, what="input")
     attrs = {**first_with_sums(stack.attrs), "n_shards": len(args.inputs)}

@@ -1,5 +1,6 @@
 """``chshml seesaw INPUT -o OUT.h5 --local-dim D --restarts S``: steered see-saw distances to
-Q_{DxD}."""
+Q_{DxD}.
+"""
 
 from __future__ import annotations
 

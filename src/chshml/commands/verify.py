@@ -1,5 +1,6 @@
 """``chshml verify OUT.h5``: re-check every stored dual witness, and every decomposition of a
-``chshml certify`` output, with numpy alone (no SDP)."""
+``chshml certify`` output, with numpy alone (no SDP).
+"""
 
 from __future__ import annotations
 

@@ -78,7 +78,8 @@ def ns_wide_accuracy(acc_simplex: float, n: int) -> dict[str, Any]:
 
 def spread_boundary(files: list[str], dim: int) -> tuple[np.ndarray | None, str, str]:
     """``(boundary, source, recipe)`` from the first spread file whose ``boundary`` dataset
-    has ``dim`` columns; the recipe is the last one read (default ``paper``)."""
+    has ``dim`` columns; the recipe is the last one read (default ``paper``).
+    """
     from chshml.store import read_h5
 
     recipe = "paper"
@@ -151,7 +152,8 @@ def evaluate_model(classifier: Any, dataset: Any, test_sets: TestSets,
     (:class:`chshml.models.training.Dataset`) on ``test_sets``; ``rng`` draws the shifts of
     the spread curve (``curve_points`` sigmas), the only random step. ``timings`` count from
     ``started`` (a :func:`time.perf_counter` value; default: now), so a caller can include
-    the loading of the model and the sets."""
+    the loading of the model and the sets.
+    """
     from chshml.store import MODEL_PACKAGES, package_versions
 
     t0 = time.perf_counter() if started is None else started

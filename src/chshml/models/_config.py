@@ -29,7 +29,8 @@ KEYS = {
 
 def from_mapping(cls: type[T], values: dict | None, name: str) -> T:
     """``cls(**values)`` for a dataclass ``cls`` after :func:`check_settings`; a key it does
-    not have or a bad value is a ValueError that names it (``name``: ``"svm"`` or ``"nn"``)."""
+    not have or a bad value is a ValueError that names it (``name``: ``"svm"`` or ``"nn"``).
+    """
     values = dict(values or {})
     unknown = set(values) - set(cls.__dataclass_fields__)
     if unknown:

@@ -55,7 +55,8 @@ class CertifiedPrediction:
 
 def certified_labels(points: np.ndarray, reference: str) -> tuple[np.ndarray, np.ndarray]:
     """Certified ``(label, lam)``: exact TLM (``reference="tlm"``, zero marginals) or the
-    NPA labeller (:func:`chshml.npa.label_points`) at level ``reference``."""
+    NPA labeller (:func:`chshml.npa.label_points`) at level ``reference``.
+    """
     from chshml.geometry import correlators, tlm_gauge, tlm_margin
 
     if len(points) == 0:
@@ -73,7 +74,8 @@ def certified_predict(clf, points: np.ndarray, certify: bool = False,
                       band_factor: float = 2.0) -> CertifiedPrediction:
     """Predict with a :class:`chshml.models.gauge.GaugeClassifier`; with ``certify`` route
     curved-ray points with ``|lam_pred - 1| <= band_factor * band * lam_pred`` to
-    :func:`certified_labels`."""
+    :func:`certified_labels`.
+    """
     from chshml.models.gauge_features import ray_chart
 
     t = time.process_time()

@@ -34,7 +34,8 @@ def model_domain_map(points: np.ndarray, fold: bool) -> np.ndarray:
     """Nonlocal 8-D behaviours in a full8 model's domain: relabelled onto the canonical
     nonlocal simplex (the paper's scheme) and, with ``fold``, further onto one representative
     of the simplex's 16 symmetries (:func:`chshml.geometry.fundamental_domain`; our option,
-    not the paper's)."""
+    not the paper's).
+    """
     if fold:
         return fundamental_domain(points)
     return to_canonical(np.asarray(points, dtype=float))[0]

@@ -157,7 +157,8 @@ class GaugeModel:
 
     def facet_gauge(self, q: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
         """``lam(q)`` of canonical facet points: the curved-part fit, floored by the fit that
-        also saw NS-facet rays (minus its margin), clipped to ``[1, lam_NS(q)]``."""
+        also saw NS-facet rays (minus its margin), clipped to ``[1, lam_NS(q)]``.
+        """
         if len(q) == 0:
             return np.zeros(0)
         lam = self.fit(q)
@@ -291,7 +292,8 @@ def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
 
 def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     """Choose (ell, alpha) on validation rays of the curved part, refit, add the NS-facet
-    rays the fit dips under (active constraints), calibrate the band; (model, meta)."""
+    rays the fit dips under (active constraints), calibrate the band; (model, meta).
+    """
     on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
     clip_tr = data.is_train & on_ns
     x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]

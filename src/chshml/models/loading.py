@@ -40,6 +40,6 @@ def load_model(path: str | Path) -> Classifier:
         model = load_nn(path)
     except InputError:
         raise
-    except Exception as err:  # noqa: BLE001 - any failure to deserialise user input
+    except Exception as err:
         raise InputError(f"{path}: cannot load the model ({type(err).__name__}: {err})") from None
     return Classifier(lambda x: predict_nn(model, x), meta, model, path)

@@ -30,7 +30,8 @@ EPS = 1e-7
 
 def class_alpha(alpha: float, mode: str = "class") -> np.ndarray:
     """Per-class weights ``(w_0, w_1)``: ``(1 - alpha, alpha)`` per class, ``(alpha, alpha)``
-    for the scalar (Keras) reading."""
+    for the scalar (Keras) reading.
+    """
     if mode == "class":
         return np.array([1.0 - alpha, alpha])
     if mode == "scalar":

@@ -21,14 +21,14 @@ from typing import Any
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import ops  # noqa: E402
+import keras
+import numpy as np
+from keras import ops
 
-from chshml.metrics import balanced_accuracy  # noqa: E402
-from chshml.models._config import from_mapping  # noqa: E402
-from chshml.models.losses import LOSSES, make_loss  # noqa: E402
-from chshml.threads import current as _threads_given  # noqa: E402
+from chshml.metrics import balanced_accuracy
+from chshml.models._config import from_mapping
+from chshml.models.losses import LOSSES, make_loss
+from chshml.threads import current as _threads_given
 
 
 def _size_tensorflow_pools(n: int) -> None:
@@ -186,7 +186,8 @@ def predict_nn(model: keras.Model, x: np.ndarray) -> np.ndarray:
 
 def save_nn(model: keras.Model, meta: dict, path: str | Path, inputs: tuple = ()) -> None:
     """Save as ``.keras`` and the metadata JSON beside it, as one unit
-    (:func:`chshml.models.metadata.save_with_meta`)."""
+    (:func:`chshml.models.metadata.save_with_meta`).
+    """
     from chshml.models.metadata import save_with_meta
 
     save_with_meta(path, meta, lambda tmp: model.save(tmp), inputs)

@@ -108,7 +108,8 @@ def train_svm(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val
 def gamma_value(gamma: Any, x_train: np.ndarray) -> float:
     """The RBF width ``gamma`` a fit on ``x_train`` uses: ``"scale"`` is
     ``1 / (n_features var(x))`` (1 if the variance is 0), ``"auto"`` ``1 / n_features``
-    (scikit-learn's rules, from the public parameter, not the fitted model's private state)."""
+    (scikit-learn's rules, from the public parameter, not the fitted model's private state).
+    """
     x = np.asarray(x_train, dtype=np.float64)
     if gamma == "scale":
         var = x.var()
@@ -125,7 +126,8 @@ def predict_svm(model: Any, x: np.ndarray) -> np.ndarray:
 
 def save_svm(model: Any, meta: dict, path: str | Path, inputs: tuple = ()) -> None:
     """Save with joblib and the metadata JSON beside it, as one unit
-    (:func:`chshml.models.metadata.save_with_meta`)."""
+    (:func:`chshml.models.metadata.save_with_meta`).
+    """
     import joblib
 
     from chshml.models.metadata import save_with_meta

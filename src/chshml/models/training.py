@@ -26,7 +26,8 @@ from chshml.store import MODEL_PACKAGES, attr_to_json, check_output, load_datase
 def model_domain(points: np.ndarray, labels: np.ndarray,
                  fold: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Training pairs in the model's domain: decided labels; in 8-D nonlocal points mapped onto
-    the canonical nonlocal simplex (and, with ``fold``, onto one of its 16 symmetric images)."""
+    the canonical nonlocal simplex (and, with ``fold``, onto one of its 16 symmetric images).
+    """
     keep = np.asarray(labels) >= 0
     x, y = np.asarray(points, dtype=float)[keep], np.asarray(labels)[keep].astype(np.int8)
     if x.shape[1] == CORR_DIM:
@@ -38,7 +39,8 @@ def model_domain(points: np.ndarray, labels: np.ndarray,
 def train_model(kind: str, data_path: str | Path, out: str | Path,
                 config: dict | None = None, inputs: tuple = ()) -> dict:
     """Train an ``svm`` or ``nn`` on a dataset file and save it; returns the metadata.
-    ``inputs`` (besides ``data_path``) are files the model and its JSON must not replace."""
+    ``inputs`` (besides ``data_path``) are files the model and its JSON must not replace.
+    """
     want = {"svm": ".joblib", "nn": ".keras"}.get(kind)
     if want is None:
         raise InputError(f"unknown model kind {kind!r} (svm or nn)")

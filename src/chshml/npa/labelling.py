@@ -55,7 +55,8 @@ RESCALE_ABOVE = 1e3
 def _batched(behaviours: np.ndarray, level: str, progress: bool) -> dict[str, np.ndarray]:
     """:class:`BatchedGauge` on all points, fed one solver chunk at a time so that progress
     lines (points done, rate, ETA) reach stderr; each chunk is exactly the one the solver
-    would form itself, so results equal one call on all points."""
+    would form itself, so results equal one call on all points.
+    """
     gauge = BatchedGauge(level)
     n = len(behaviours)
     nonzero = np.flatnonzero(np.any(np.abs(behaviours) > 1e-300, axis=1))
@@ -298,7 +299,8 @@ def label_file(points: np.ndarray, output: str | os.PathLike, level: str, solver
                tol: float, progress: bool = True, attrs: Mapping[str, Any] | None = None,
                inputs: Iterable[str | os.PathLike | None] = ()) -> None:
     """Label ``points`` (n x 4 or n x 8) and write a :class:`~chshml.store.LabelFile`
-    atomically; ``attrs`` are added to the file's attributes."""
+    atomically; ``attrs`` are added to the file's attributes.
+    """
     res = label_points(points, level, solver=solver, tol=tol, progress=progress)
     datasets = {
         LabelFile.POINTS: points, LabelFile.LAM: res.lam, LabelFile.LAM_LO: res.lam_lo,

@@ -1,5 +1,6 @@
 """Assemble ``report.md`` and its PNGs from declared inputs (:class:`ReportInputs`); missing
-inputs are named in the report, never fatal."""
+inputs are named in the report, never fatal.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ class ReportInputs:
     def from_dirs(cls, eval_dir: str | Path | None, data_dir: str | Path | None,
                   **files: Any) -> ReportInputs:
         """The directory form (``--eval-dir`` / ``--data-dir``): every ``*.json`` of
-        ``eval_dir`` and every ``*.h5`` of ``data_dir`` (also the label-validity inputs)."""
+        ``eval_dir`` and every ``*.h5`` of ``data_dir`` (also the label-validity inputs).
+        """
         evals = sorted(Path(eval_dir).glob("*.json")) if eval_dir and Path(
             eval_dir).is_dir() else []
         data = sorted(Path(data_dir).glob("*.h5")) if data_dir and Path(
@@ -115,10 +117,11 @@ def datasets_section(data: list[dict]) -> str:
         a = d["attrs"]
         sp = "/".join(str(d["splits"].get(k, "–")) for k in ("train", "val", "test"))
         cpu = _attr(a, "cpu_seconds")
+        seed = _attr(a, "seed", "global_seed")
         lines.append(f"| {d['name']} | {d['n']} | {d['dim']} | {tables.fmt(d.get('quantum'), 3)} | "
                      f"{d.get('undecided', '–')} | {sp} | {_attr(a, 'level') or '–'} | "
                      f"{_recipe(a)} | "
-                     f"{_attr(a, 'seed', 'global_seed') if _attr(a, 'seed', 'global_seed') is not None else '–'} | "  # noqa: E501
+                     f"{seed if seed is not None else '–'} | "
                      f"{tables.fmt(float(cpu), 1) if cpu is not None else '–'} |")
     return "\n".join(lines)
 
@@ -281,7 +284,8 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     declared ``inputs``.
 
     ``partial``: an early report built while slow inputs are still running; it says so at the
-    top, and every input not there yet is listed under "Missing inputs"."""
+    top, and every input not there yet is listed under "Missing inputs".
+    """
     import os
 
     from chshml.report import figures

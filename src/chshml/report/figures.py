@@ -1,5 +1,6 @@
 """Report figures (matplotlib, Agg): decision regions on slices (paper Figs. 3-5), spread
-curves, relative volumes of Q_n vs CPU time (Fig. 2). Fig. 6 comes from chshml seesaw-summary."""
+curves, relative volumes of Q_n vs CPU time (Fig. 2). Fig. 6 comes from chshml seesaw-summary.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from chshml.geometry import SLICES, tlm_margin  # noqa: E402
+from chshml.geometry import SLICES, tlm_margin
 
 QUANTUM, OTHER = "#2ca02c", "#b0b0b0"
 
@@ -40,7 +41,8 @@ def _tlm_boundary(ax: plt.Axes, name: str) -> None:
 def _labelled_boundary(ax: plt.Axes, name: str, xy: np.ndarray, truth: np.ndarray,
                        side: int = 300) -> None:
     """Boundary of labelled slice points (8-D: NPA level 3): nearest-neighbour labels on a
-    grid, masked outside NS, contoured at 1/2."""
+    grid, masked outside NS, contoured at 1/2.
+    """
     from scipy.interpolate import griddata
 
     from chshml.geometry import ns_violation

@@ -60,7 +60,8 @@ def _acc(predict, boundary: np.ndarray, sigma: float, rng: np.random.Generator) 
 def hard_cases_section(evals: list[dict], data_dir: Path | None, fig_dir: Path,
                        seed: int = 0) -> tuple[str, list[tuple[str, Path]]]:
     """Markdown table (sigma = 1e-2, 1e-3, 1e-4 per model and reference) and the curve
-    figure over sigma in [1e-5, 1e-1]; models are loaded from their ``model_file``."""
+    figure over sigma in [1e-5, 1e-1]; models are loaded from their ``model_file``.
+    """
     from chshml.models import load_model
 
     bounds = hidden_boundaries(data_dir, seed=seed)
@@ -71,7 +72,7 @@ def hard_cases_section(evals: list[dict], data_dir: Path | None, fig_dir: Path,
             continue
         try:
             clf = load_model(path)
-        except Exception:  # noqa: BLE001 - a broken model is reported, not fatal
+        except Exception:
             rows.append(f"| {ev['model']} | – | unloadable | | | |")
             continue
         for (space, ref), pb in bounds.items():

@@ -40,7 +40,8 @@ def paper_lookup(values: list[PaperValue]) -> dict[tuple[str, str, str, str], Pa
 
 def load_eval(path: Path) -> dict | None:
     """One evaluation JSON (``model`` defaults to the file's stem), or None when it is
-    unreadable or no evaluation."""
+    unreadable or no evaluation.
+    """
     try:
         d = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError):
@@ -176,7 +177,8 @@ def table_provenance(table: str, evals: list[dict]) -> str:
              f"reference set: {ref}; split of offset sets: "
              f"{_one({split.get(int(g), g) for g in groups if g is not None})}"]
     if space == "full8":
-        lines.append(f"; 8-D symmetry folding: {_one({'on' if f else 'off' for f in folds if f is not None})} "  # noqa: E501
+        fold = _one({"on" if f else "off" for f in folds if f is not None})
+        lines.append(f"; 8-D symmetry folding: {fold} "
                      "(the paper's models: off)")
     if any(c.startswith("slice") for c in columns) and space == "corr4":
         lines.append("; slices: exact TLM truth on 2×10^4-point uniform slices")

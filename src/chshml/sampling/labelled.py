@@ -43,7 +43,8 @@ LABEL_COLUMNS = ("lam", "lam_lo", "lam_hi", "status", "witness_beta", "witness_b
 
 def max_draws(n: int) -> int:
     """Draw budget of every draw-until-enough loop: generous for any reachable request
-    (defaults need ~1.3 n), small enough to give up well within a minute otherwise."""
+    (defaults need ~1.3 n), small enough to give up well within a minute otherwise.
+    """
     return 100 * int(n) + 10_000
 
 

@@ -152,7 +152,8 @@ def _boundary(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Samp
 
 def _spread(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
     """Balanced by construction; recipe paper keeps outward points beyond NS (label 0),
-    ns_interior rejects a point when ``(1 + |s|) p_b`` leaves NS, whatever the sign of s."""
+    ns_interior rejects a point when ``(1 + |s|) p_b`` leaves NS, whatever the sign of s.
+    """
     from chshml.sampling import labelled
 
     label_fn = _label_fn(opt)

@@ -90,7 +90,8 @@ def uniform_directions(n: int, dim: int, rng: np.random.Generator) -> np.ndarray
 def exit_facet(directions: np.ndarray, G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """For rays from the origin: the facet index where each leaves ``{Gx <= h}`` and the exit
-    distance."""
+    distance.
+    """
     rate = directions @ G.T
     with np.errstate(divide="ignore"):
         t = np.where(rate > 0, h / rate, np.inf)

@@ -1,6 +1,7 @@
 """Steered see-saw (paper Sec. III C, Eq. 8): distance of a behaviour to Q_{d x d} and the
 realisation (state, A0, A1, B0, B1) that attains it. Light to import: cvxpy and mpi4py are
-imported only by the SDP engine and by a job under MPI."""
+imported only by the SDP engine and by a job under MPI.
+"""
 
 from chshml.seesaw.job import run_points
 from chshml.seesaw.realisation import behaviour, check_realisation, random_observables

@@ -112,7 +112,8 @@ def seesaw_fast(targets: np.ndarray, a0: np.ndarray, b0: np.ndarray, threshold: 
                 options: FastOptions | None = None) -> EngineResult:
     """Steered see-saw for ``n`` instances at once: target ``(n, 8)``, initial observables
     ``(n, 2, d, d)``. Rounds of alternating FISTA steps, each followed by a Levenberg-Marquardt
-    polish on the realisation manifold; returns the final (valid) realisation per instance."""
+    polish on the realisation manifold; returns the final (valid) realisation per instance.
+    """
     opt = options or FastOptions()
     p = np.asarray(targets, dtype=float).reshape(-1, 8)
     a = np.array(a0, dtype=float)
@@ -174,7 +175,7 @@ def _retract(u: np.ndarray, svec: np.ndarray) -> np.ndarray:
 
 
 def _spectral_jac(mt: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """d tr(M U diag(lam) U^T) / dS_ij (i < j) at S = 0, with ``mt = U^T M U``."""
+    """D tr(M U diag(lam) U^T) / dS_ij (i < j) at S = 0, with ``mt = U^T M U``."""
     m = lam.shape[-1]
     iu = np.triu_indices(m, 1)
     g = 2.0 * mt * (lam[..., None, :] - lam[..., :, None])
@@ -186,7 +187,8 @@ class _Params:
                  snap: np.ndarray | None = None) -> None:
         """Spectral coordinates; with ``snap`` (per instance), weights below it become 0 and
         eigenvalues within it of +-1 become +-1: LM then works on that face (those
-        coordinates have zero derivative and stay put)."""
+        coordinates have zero derivative and stay put).
+        """
         w, self.v = eigh(state)
         la, self.ua = eigh(a)
         lb, self.ub = eigh(b)
@@ -277,7 +279,8 @@ def lm_polish(targets: np.ndarray, state: np.ndarray, a: np.ndarray, b: np.ndarr
               threshold: float, max_iter: int = 60) -> tuple[np.ndarray, ...]:
     """Levenberg-Marquardt on the realisation manifold, from the iterate as is and from its
     snapped version (near-zero weights and near-+-1 eigenvalues made exact); the better wins.
-    Returns (distance, state, a, b)."""
+    Returns (distance, state, a, b).
+    """
     p = np.asarray(targets, dtype=float)
     d0 = np.linalg.norm(behaviour(state, a, b) - p, axis=-1)
     first = _lm(p, _Params(state, a, b), threshold, max_iter)

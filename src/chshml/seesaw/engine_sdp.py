@@ -130,7 +130,8 @@ def _one(p: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float,
 def seesaw_sdp(targets: np.ndarray, a0: np.ndarray, b0: np.ndarray, threshold: float = 1e-7,
                options: SdpOptions | None = None) -> EngineResult:
     """Steered see-saw with SDP steps, instance by instance (same interface as the fast engine);
-    with ``options.polish`` unfinished instances get the fast engine's LM polish."""
+    with ``options.polish`` unfinished instances get the fast engine's LM polish.
+    """
     opt = options or SdpOptions()
     p = np.asarray(targets, dtype=float).reshape(-1, 8)
     a0 = np.asarray(a0, dtype=float)

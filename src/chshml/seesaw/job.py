@@ -47,7 +47,8 @@ def run_engine(config: SeesawConfig, targets: np.ndarray, a0: np.ndarray,
 
 def _better(dist: float, cert: bool, seed: int, best: dict[str, Any]) -> bool:
     """Certified beats uncertified; among certified the smallest seed; else the smallest
-    distance (ties: smallest seed)."""
+    distance (ties: smallest seed).
+    """
     if cert != best["certified"]:
         return cert
     if cert:
@@ -60,7 +61,8 @@ def solve_chunk(points: np.ndarray, config: SeesawConfig, group: Any | None = No
                 engine: Engine | None = None) -> list[dict[str, Any]]:
     """Best realisation per point over the configured restarts, in waves of restarts; within
     an MPI group (``group`` a communicator of ``size`` ranks) each rank runs its share of
-    each wave."""
+    each wave.
+    """
     engine = engine or run_engine
     d = config.local_dim
     batch, _ = config.batch_sizes()
@@ -105,7 +107,8 @@ def run_points(points: np.ndarray, config: SeesawConfig, todo: np.ndarray | None
                engine: Engine | None = None) -> SeesawResult | None:
     """See-saw every point in ``todo`` (default all) with ``config``; returns the result on
     rank 0 (None on other ranks). With ``progress`` (a folder) finished points are recorded
-    there and skipped on rerun; ``comm="auto"`` uses MPI when launched with several ranks."""
+    there and skipped on rerun; ``comm="auto"`` uses MPI when launched with several ranks.
+    """
     from chshml.geometry import to_full
     from chshml.progress import Progress
 

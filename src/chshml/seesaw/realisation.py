@@ -82,7 +82,8 @@ def project_observables(x: np.ndarray) -> np.ndarray:
 
 def random_observables(dim: int, seed: int, base_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random projective (+-1) observables ``(a, b)`` for restart ``seed``: Haar basis, random
-    spectrum with both signs present (for ``dim >= 2``). Same seed -> same start in both engines."""
+    spectrum with both signs present (for ``dim >= 2``). Same seed -> same start in both engines.
+    """
     rng = np.random.default_rng([int(base_seed), int(dim), int(seed)])
     out = np.empty((4, dim, dim))
     for k in range(4):
@@ -115,7 +116,8 @@ class Check:
 def check_realisation(p: np.ndarray, state: np.ndarray, a: np.ndarray, b: np.ndarray,
                       threshold: float = 1e-7, tol: float = VALIDITY_TOL) -> Check:
     """Recompute p from the realisation: certified iff valid (PSD, trace 1, ``|eig A| <= 1`` and
-    symmetric, all to ``tol``) and ``||q - p||_2 < threshold``. NaN realisations are invalid."""
+    symmetric, all to ``tol``) and ``||q - p||_2 < threshold``. NaN realisations are invalid.
+    """
     p = np.asarray(p, dtype=float)
     state, a, b = (np.asarray(x, dtype=float) for x in (state, a, b))
     finite = (np.isfinite(state).all(axis=(-1, -2)) & np.isfinite(a).all(axis=(-1, -2, -3))
@@ -141,7 +143,8 @@ def check_realisation(p: np.ndarray, state: np.ndarray, a: np.ndarray, b: np.nda
 def qubit_realisation(theta_a: tuple[float, float], theta_b: tuple[float, float],
                       psi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A real qubit realisation: ``A_x = cos(t) Z + sin(t) X`` and the state ``|psi><psi|``
-    (default the maximally entangled ``(|00> + |11>)/sqrt 2``)."""
+    (default the maximally entangled ``(|00> + |11>)/sqrt 2``).
+    """
     z = np.diag([1.0, -1.0])
     x = np.array([[0.0, 1.0], [1.0, 0.0]])
     a = np.array([np.cos(t) * z + np.sin(t) * x for t in theta_a])

@@ -1,5 +1,6 @@
 """The records of a see-saw job: its options (:class:`SeesawConfig`) and per-point outcome
-(:class:`SeesawResult`), shared by the job, its progress files and the summaries."""
+(:class:`SeesawResult`), shared by the job, its progress files and the summaries.
+"""
 
 from __future__ import annotations
 

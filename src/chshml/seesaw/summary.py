@@ -43,7 +43,8 @@ def appendix_a_distances(boundary_points: np.ndarray, local_dim: int = 6, restar
                          progress: str | os.PathLike | None = None,
                          log: bool = True, **options: Any) -> SeesawResult:
     """Distances from ``Q_{1+AB}`` boundary points ``p_b = lam* u`` (Eq. 6) to their best
-    ``Q_{d x d}`` see-saw estimate (paper: d = 6, 50 restarts, stop below 1e-7)."""
+    ``Q_{d x d}`` see-saw estimate (paper: d = 6, 50 restarts, stop below 1e-7).
+    """
     cfg = SeesawConfig(local_dim=local_dim, restarts=restarts, engine=engine,
                        threshold=threshold, **options)
     res = run_points(boundary_points, cfg, progress=progress, log=log)
