@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from chshml.appendix_a import distance_counts, distance_histogram
 from chshml.seesaw.realisation import (
     behaviour,
     qubit_realisation,
 )
-from chshml.seesaw.summary import distance_counts, distance_histogram
 
 TSIRELSON = 1.0 / np.sqrt(2.0)
 

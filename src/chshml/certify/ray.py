@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chshml.appendix_a import APPENDIX_A_CUTS
 from chshml.certify.hull import HullSolver
 from chshml.certify.oracle import QubitOracle
 from chshml.npa.batched import BatchedGauge
@@ -61,10 +62,6 @@ def q_gauge_bracket(directions: np.ndarray, level: str = "4", max_iter: int = 60
         pool = warm
         meter.update()
     return RayBracket(t_lo, t_hi, n_atoms, npa.certified)
-
-
-#: Appendix A count cuts (paper: 9,220 / 6,793 / 5,903 of 10^4 directions below these).
-APPENDIX_A_CUTS = (1e-2, 1e-3, 1e-7)
 
 
 @dataclass

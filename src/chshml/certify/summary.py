@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chshml.certify.ray import APPENDIX_A_CUTS
+from chshml.appendix_a import APPENDIX_A_CUTS, distance_histogram
 
 #: Undecided points listed individually in a summary (the rest are only counted).
 MAX_LISTED = 50
@@ -48,12 +48,17 @@ def appendix_a_summary(data: dict[str, np.ndarray], attrs: dict,
 
     ``d_hi`` (a decomposed inner point) certifies ``dist <= d_hi``; ``d_lo`` (the NPA outer
     bound) certifies ``dist >= d_lo``: the true count below a cut is in ``[#d_hi<c, #d_lo<c]``.
+    ``histogram``: Fig. 6's bins (width 1e-3 from 1e-3) of both bounds.
     """
     d_lo, d_hi = np.asarray(data["d_lo"]), np.asarray(data["d_hi"])
+    counts_hi, edges = distance_histogram(d_hi)
+    counts_lo = np.histogram(d_lo[d_lo >= edges[0]], bins=edges)[0] if len(d_lo) else counts_hi
     return {
         "level": str(attrs.get("level", "")), "n_directions": int(len(d_lo)),
         "counts_below": {f"{c:g}": [int(np.sum(d_hi < c)), int(np.sum(d_lo < c))]
                          for c in cuts},
+        "histogram": {"edges": edges.tolist(), "d_hi": counts_hi.tolist(),
+                      "d_lo": counts_lo.tolist()},
         "max_bracket_width": float(np.max(data["t_hi"] - data["t_lo"])) if len(d_lo) else 0.0,
         "cpu_seconds": float(attrs.get("cpu_seconds", np.nan)),
     }

@@ -318,7 +318,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
         if not sfile.is_file():
             continue
         png = figures.slices_figure(read_groups(sfile), ev["model"],
-                              fig_dir / f"slices_{ev['model']}.png")
+                                    fig_dir / f"slices_{ev['model']}.png")
         figs.append((f"Decision regions of {ev['model']} (cf. paper Figs. 3-5)", png))
     curves = {ev["model"]: ev["spread_curve"] for ev in evals if ev.get("spread_curve")}
     if curves:
@@ -344,6 +344,14 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
         missing.append("see-saw rounds: not available yet (our Table VIII column is empty)")
     if appendix is None or not (seesaw_fig6 and seesaw_fig6.is_file()):
         missing.append("see-saw Appendix A distances / Fig. 6: not available yet")
+
+    certify_appendix = (_read_json(inputs.certify_appendix) if inputs.certify_appendix
+                        else None)
+    if certify_appendix and "histogram" in certify_appendix:
+        png = figures.certified_distances_figure(certify_appendix,
+                                                 fig_dir / "fig6_certify.png")
+        figs.append(("Fig. 6 with Q: certified distances of Q_1+AB boundary points from Q",
+                     png))
 
     from chshml.report.hard_cases import hard_cases_section  # issue 14: near the boundary
     hc_text, hc_figs = hard_cases_section(evals, inputs.data_dir, fig_dir, seed)
@@ -374,10 +382,10 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
               "## Appendix A (see-saw distances)", tables.appendix_a_table(paper_rows, appendix),
               "## Table VIII with Q itself (certified both ways)",
               tables.table_viii_certify(_read_json(inputs.certify_table8)
-                                   if inputs.certify_table8 else None),
+                                        if inputs.certify_table8 else None),
               "## Appendix A with Q itself",
-              tables.appendix_a_certify(paper_rows, _read_json(inputs.certify_appendix)
-                                   if inputs.certify_appendix else None),
+              tables.appendix_a_certify(paper_rows, certify_appendix,
+                                        vol_vals["exit_share"]["any"]),
               "## Volume estimates", vol_text, "## Figures"]
     links = [(cap, Path(os.path.relpath(png, out_dir)).as_posix()) for cap, png in figs]
     parts += [f"### {cap}\n\n![{cap}]({name})" for cap, name in links] or ["*No figures.*"]

@@ -13,11 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from chshml.appendix_a import APPENDIX_A_CUTS, distance_counts, distance_histogram
 from chshml.seesaw.job import run_points
 from chshml.seesaw.records import SeesawConfig, SeesawResult
-
-#: Count cuts of the paper's Appendix A: 9220 / 6793 / 5903 of 10^4 below these.
-APPENDIX_A_CUTS = (1e-2, 1e-3, 1e-7)
 
 
 def round_first_seeds(rounds: list[dict[str, Any]], fresh: bool = True) -> list[int]:
@@ -50,25 +48,6 @@ def appendix_a_distances(boundary_points: np.ndarray, local_dim: int = 6, restar
     res = run_points(boundary_points, cfg, progress=progress, log=log)
     assert res is not None
     return res
-
-
-def distance_counts(distances: np.ndarray, cuts: tuple[float, ...] = APPENDIX_A_CUTS
-                    ) -> dict[float, int]:
-    """Number of points with distance strictly below each cut (NaN never counts)."""
-    dist = np.asarray(distances, dtype=float)
-    return {float(c): int(np.sum(dist < c)) for c in cuts}
-
-
-def distance_histogram(distances: np.ndarray, bin_width: float = 1e-3, lower: float = 1e-3
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Fig. 6: counts of distances ``>= lower`` in bins of ``bin_width``: ``(counts, edges)``."""
-    dist = np.asarray(distances, dtype=float)
-    dist = dist[np.isfinite(dist) & (dist >= lower)]
-    top = lower + bin_width * max(1, int(np.ceil((dist.max() - lower) / bin_width + 1e-12))
-                                  if len(dist) else 1)
-    edges = lower + bin_width * np.arange(int(round((top - lower) / bin_width)) + 1)
-    counts, _ = np.histogram(dist, bins=edges)
-    return counts, edges
 
 
 def rounds_table(round_files: list[str]) -> list[dict[str, Any]]:
