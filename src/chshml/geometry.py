@@ -16,7 +16,6 @@ import numpy as np
 
 FULL_DIM = 8
 CORR_DIM = 4
-FULL_NAMES = ("A0", "A1", "B0", "B1", "A0B0", "A0B1", "A1B0", "A1B1")
 SPACES = {"corr4": CORR_DIM, "full8": FULL_DIM}
 
 #: Correlator sign vector of the canonical CHSH facet ``E00 + E01 + E10 - E11 <= 2``.

@@ -46,11 +46,3 @@ def apply(n: int) -> None:
 def current() -> int:
     """Threads this process was given (1 if :func:`apply` was never called)."""
     return _current if _current is not None else resolve(None)[0]
-
-
-def pool_sizes() -> dict[str, int]:
-    """Threads of each loaded BLAS/OpenMP library, as ``threadpoolctl`` reports them."""
-    from threadpoolctl import threadpool_info
-
-    return {f"{info['internal_api']}:{os.path.basename(info['filepath'])}": info["num_threads"]
-            for info in threadpool_info()}

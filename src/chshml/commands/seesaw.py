@@ -39,11 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.seesaw.io import read_input, write_output
+    from chshml.seesaw.io import write_output
     from chshml.seesaw.job import run_points
     from chshml.seesaw.progress import progress_dir
     from chshml.seesaw.records import SeesawConfig
-    from chshml.store import H5_SUFFIXES, check_output
+    from chshml.store import H5_SUFFIXES, check_output, load_seesaw_input
 
     check_output(args.output, [args.input], suffixes=H5_SUFFIXES)
     cfg = SeesawConfig(local_dim=args.local_dim, restarts=args.restarts, engine=args.engine,
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    points, prior = read_input(args.input)
+    points, prior = load_seesaw_input(args.input)
     res = run_points(points, cfg, todo=~prior, progress=progress_dir(args.output),
                      log=not args.quiet, keep_progress=not args.clean)
     if res is None:  # a non-root MPI rank

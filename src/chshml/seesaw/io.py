@@ -1,5 +1,5 @@
-"""Files of ``chshml seesaw``: the input (points, and the points certified by earlier rounds)
-and the output layout (one row per input point; realisations as real symmetric matrices).
+"""The output layout of ``chshml seesaw`` (one row per input point; realisations as real
+symmetric matrices); its input is read by :func:`chshml.store.load_seesaw_input`.
 
 Output datasets: ``points``, ``distance``, ``certified`` (now or before), ``seed`` (smallest
 certifying restart seed), ``seeds_tried`` (restarts run), ``iterations``, ``processed``,
@@ -16,24 +16,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from chshml import __version__
-from chshml.errors import InputError
 from chshml.seesaw.records import SeesawConfig, SeesawResult
-
-
-def read_input(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Points and the mask of points already certified by an earlier round (``certified``)."""
-    from chshml.store import load_points, read_h5
-
-    points = load_points(path, allow_empty=True)  # a late round's shard may be empty
-    prior = np.zeros(len(points), dtype=bool)
-    if path.lower().endswith((".h5", ".hdf5")):
-        data, _ = read_h5(path)
-        if "certified" in data:
-            prior = np.asarray(data["certified"]).astype(bool).reshape(-1)
-            if len(prior) != len(points):
-                raise InputError(f"{path}: 'certified' has {len(prior)} rows, 'points' "
-                                 f"has {len(points)}")
-    return points, prior
+from chshml.store import SeesawFile
 
 
 def output_datasets(points: np.ndarray, prior: np.ndarray, res: SeesawResult
@@ -41,9 +25,11 @@ def output_datasets(points: np.ndarray, prior: np.ndarray, res: SeesawResult
     """The datasets of a see-saw output file."""
     certified = res.certified | prior
     return {
-        "points": points, "distance": res.distance, "certified": certified.astype(np.int8),
+        SeesawFile.POINTS: points, SeesawFile.DISTANCE: res.distance,
+        SeesawFile.CERTIFIED: certified.astype(np.int8),
         "seed": res.seed, "seeds_tried": res.restarts_tried, "iterations": res.iterations,
-        "processed": res.processed.astype(np.int8), "previously_certified": prior.astype(np.int8),
+        "processed": res.processed.astype(np.int8),
+        SeesawFile.PREVIOUSLY_CERTIFIED: prior.astype(np.int8),
         "state": res.state, "A": res.a, "B": res.b,
     }
 
