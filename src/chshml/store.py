@@ -101,6 +101,7 @@ class CertifyFile:
     N_ATOMS = "n_atoms"
     GAP = "gap"                    #: certified gap to the inner hull (label -1)
     RECON_ERROR = "recon_error"    #: max |sum_k w_k p_k - p| of a label-1 point
+    ROWS = "rows"                  #: row of each point in the input file (--shard)
 
 
 class SeesawFile:

@@ -129,7 +129,7 @@ def label_command(config: Config, name: str) -> str:
     level = shlex.quote(ds["level"])
     outside = label_outside_option(config, name)
     if ds.get("reference", "npa") == "Q":
-        command = f"certify --level {level} --tol {tol(config)}"
+        command = f"certify --level {level} --tol {tol(config)} --clean"
     else:
         command = f"label --level {level} --solver {solver(config)} --tol {tol(config)}"
     return f"{command} {outside}".rstrip()

@@ -87,3 +87,15 @@ def test_shards_partition_the_rows(tmp_path):
         assert np.array_equal(data["points"], pts[data["rows"]]) and attrs["shards"] == 2
         rows.extend(data["rows"].tolist())
     assert sorted(rows) == list(range(5))
+
+
+def test_checkpoint_folder_is_kept_for_resume_and_removed_by_clean(certified, tmp_path):
+    tmp, _, out = certified
+    assert (tmp / "out.h5.progress" / "block_0.npz").is_file()  # a rerun would load it
+    again = tmp_path / "again.h5"
+    assert main(["certify", str(tmp / "in.npy"), "-o", str(again), "--level", "3", "--quiet",
+                 "--clean"]) == 0
+    assert again.is_file() and not (tmp_path / "again.h5.progress").exists()
+    a, _ = read_h5(out)
+    b, _ = read_h5(again)
+    assert np.array_equal(a["label"], b["label"]) and np.array_equal(a["n_atoms"], b["n_atoms"])

@@ -1,6 +1,7 @@
 """certify_points: qubit realisations in, points outside Q_1+AB and Q_3 refuted."""
 
 import numpy as np
+import pytest
 from _helpers import qubit_realisations
 
 from chshml import geometry as g
@@ -68,3 +69,41 @@ def test_correlation_space_input():
     corr = np.array([[0.5, 0.5, 0.5, -0.5], [1.0, 1.0, 1.0, -1.0]])   # CHSH 2 and 4
     res = certify_points(corr, "1+AB")
     assert list(res.label) == [1, 0]
+
+
+def test_a_killed_run_resumes_from_its_finished_blocks(tmp_path, monkeypatch):
+    """Blocks are checkpointed: a run that dies in its third block keeps the first two, and the
+    rerun computes only the rest and gives the same result as an uninterrupted run.
+    """
+    from chshml.certify import membership
+
+    rng = np.random.default_rng(11)
+    pts = np.vstack([rng.dirichlet(np.full(9, 0.5), 10) @ g.nonlocal_simplex_vertices(0),
+                     g.PR_BOXES[:1]])
+    whole = membership.certify_points(pts, "1+AB", block=4, seed=5)
+    calls = []
+    real = membership._certify_block
+
+    def dies_in_block_3(P, *args):
+        calls.append(len(P))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the wall-time limit
+        return real(P, *args)
+
+    monkeypatch.setattr(membership, "_certify_block", dies_in_block_3)
+    with pytest.raises(KeyboardInterrupt):
+        membership.certify_points(pts, "1+AB", block=4, seed=5, checkpoint=tmp_path / "ck")
+    assert sorted(p.name for p in (tmp_path / "ck").glob("block_*.npz")) == [
+        "block_0.npz", "block_1.npz"]
+    calls.clear()
+    monkeypatch.setattr(membership, "_certify_block", real)
+    resumed = membership.certify_points(pts, "1+AB", block=4, seed=5,
+                                        checkpoint=tmp_path / "ck")
+    for name in membership._ARRAYS:
+        a, b = getattr(resumed, name), getattr(whole, name)
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+    for key in whole.extra:
+        assert np.array_equal(resumed.extra[key], whole.extra[key], equal_nan=True), key
+    # other options (a different seed) start the folder afresh instead of mixing results
+    membership.certify_points(pts[:4], "1+AB", block=4, seed=6, checkpoint=tmp_path / "ck")
+    assert [p.name for p in (tmp_path / "ck").glob("block_*.npz")] == ["block_0.npz"]

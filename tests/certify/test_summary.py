@@ -1,5 +1,6 @@
 """chshml.certify.summary and its report table: certified Appendix A counts, Fig. 6 bins and
-the paper's share of directions whose boundary pairs are right about Q."""
+the paper's share of directions whose boundary pairs are right about Q.
+"""
 
 from __future__ import annotations
 

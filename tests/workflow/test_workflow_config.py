@@ -73,7 +73,7 @@ def test_commands_match_the_cli():
         "--level 1 --solver auto --epsilon 0.01 --recipe paper")
     assert wfc.sample_command(cfg, "g", 0) == (
         "slice --slice slice2 --mode grid --side 5 --shards 2 --seed 7 --dataset g --shard 0")
-    assert wfc.label_command(cfg, "q") == "certify --level 4 --tol 1e-06 --allow-outside-ns"
+    assert wfc.label_command(cfg, "q") == "certify --level 4 --tol 1e-06 --clean --allow-outside-ns"
     cfg["labelling"] = {"solver": "scs", "tol": 1e-5}
     assert wfc.label_command(cfg, "g") == "label --level 1 --solver scs --tol 1e-05"
     with pytest.raises(InputError, match="takes its points from 'b'"):

@@ -38,7 +38,7 @@ if CERTIFY_ENABLED:
         params:
             level=shlex.quote(str(CERT_T8.get("level", "4"))),
         shell:
-            "(chshml certify {input} -o {output.certified} --level {params.level} "
+            "(chshml certify {input} -o {output.certified} --level {params.level} --clean "
             "--threads {threads} && chshml certify-summary {output.certified} --kind table8 "
             "-o {output.summary} --threads {threads}) > {log} 2>&1"
 

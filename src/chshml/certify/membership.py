@@ -10,17 +10,23 @@ NPA bracket ``[lam_lo, lam_hi]`` on the level-``L`` gauge.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from chshml.certify.hull import MAX_ATOMS, RECON_TOL, HullSolver
 from chshml.certify.oracle import QubitOracle
+from chshml.errors import InputError
 from chshml.npa.gauge import as_behaviours
 from chshml.npa.labelling import DEFAULT_TOL, label_points
 from chshml.progress import Progress
-from chshml.store import CertifyFile, LabelFile
+from chshml.store import CertifyFile, LabelFile, attr_to_json
 
 #: Atoms of recent decompositions offered as warm starts to the next point.
 POOL_SIZE = 48
@@ -50,6 +56,21 @@ class CertifyResult:
     extra: dict = field(default_factory=dict)
     attrs: dict = field(default_factory=dict)
 
+    @classmethod
+    def concatenate(cls, parts: list[CertifyResult]) -> CertifyResult:
+        """The results of consecutive blocks as one (attributes from the first block)."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate([getattr(r, name) for r in parts])
+
+        return cls(first.level, first.tol, *(cat(f) for f in _ARRAYS),
+                   sum(r.cpu_seconds for r in parts), sum(r.cpu_seconds_npa for r in parts),
+                   {k: np.concatenate([r.extra[k] for r in parts]) for k in first.extra},
+                   first.attrs)
+
     def datasets(self, points: np.ndarray) -> dict[str, np.ndarray]:
         """The HDF5 datasets of a certify output file."""
         out = {
@@ -67,12 +88,96 @@ class CertifyResult:
         return out
 
 
+#: Points per block of :func:`certify_points` (one checkpoint each; two batched chunks).
+BLOCK = 256
+#: Per-point arrays of a :class:`CertifyResult`, in field order.
+_ARRAYS = ("label", "lam", "lam_lo", "lam_hi", "status", "witness_beta", "witness_beta0",
+           "atom_weights", "atom_state", "atom_angles", "n_atoms", "gap", "recon_error")
+
+
+class BlockStore:
+    """Finished blocks of a certify run in a folder (``meta.json`` + ``block_B.npz``).
+
+    ``meta.json`` holds a fingerprint of the points and options; a folder left by another
+    input or other options is emptied first. Each block file is written atomically (temp file
+    and rename), so a kill loses at most the block being computed.
+    """
+
+    def __init__(self, folder: str | os.PathLike, points: np.ndarray, options: dict) -> None:
+        self.folder = Path(folder)
+        digest = hashlib.sha256(np.ascontiguousarray(points, dtype=float).tobytes())
+        digest.update(json.dumps(options, sort_keys=True).encode())
+        meta = {"fingerprint": digest.hexdigest(), "n_points": len(points), **options}
+        meta_file = self.folder / "meta.json"
+        if meta_file.is_file() and json.loads(meta_file.read_text()) != meta:
+            shutil.rmtree(self.folder)
+        if not meta_file.is_file():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            meta_file.write_text(json.dumps(meta))
+
+    def _path(self, b: int) -> Path:
+        return self.folder / f"block_{b}.npz"
+
+    def load(self, b: int) -> CertifyResult | None:
+        """Block ``b`` if it was finished before (an unreadable file counts as not)."""
+        try:
+            with np.load(self._path(b), allow_pickle=False) as z:
+                attrs = json.loads(str(z["attrs"]))
+                extra = {k[6:]: z[k] for k in z.files if k.startswith("extra:")}
+                return CertifyResult(str(z["level"]), float(z["tol"]),
+                                     *(z[f] for f in _ARRAYS), float(z["cpu_seconds"]),
+                                     float(z["cpu_seconds_npa"]), extra, attrs)
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def save(self, b: int, res: CertifyResult) -> None:
+        """Write block ``b`` atomically."""
+        arrays = {f: getattr(res, f) for f in _ARRAYS}
+        arrays["status"] = np.asarray(res.status, dtype=str)
+        arrays.update({f"extra:{k}": v for k, v in res.extra.items()})
+        tmp = self._path(b).with_suffix(".tmp.npz")
+        np.savez(tmp, level=res.level, tol=res.tol, cpu_seconds=res.cpu_seconds,
+                 cpu_seconds_npa=res.cpu_seconds_npa,
+                 attrs=json.dumps(res.attrs, default=attr_to_json), **arrays)
+        os.replace(tmp, self._path(b))
+
+
 def certify_points(points: np.ndarray, level: str = "4", tol: float = DEFAULT_TOL,
                    progress: bool = False, max_iter: int = 150, seed: int = 0,
-                   solver: str = "auto") -> CertifyResult:
-    """Certify membership in Q of 4-D or 8-D behaviours (see module docstring)."""
-    start = time.process_time()
+                   solver: str = "auto", checkpoint: str | os.PathLike | None = None,
+                   block: int = BLOCK) -> CertifyResult:
+    """Certify membership in Q of 4-D or 8-D behaviours (see module docstring).
+
+    Points are certified in blocks of ``block`` rows; each block starts a fresh oracle
+    (block 0 with ``seed``, block ``b`` with a seed drawn from ``SeedSequence([seed, b])``)
+    and a fresh warm-start pool, so a block's result depends only on its own points. With
+    ``checkpoint`` (a folder, e.g. ``OUT.h5.progress``) every finished block is saved there
+    and a rerun with the same points and options loads it instead of recomputing: a run
+    killed at its wall-time limit resumes where it stopped.
+    """
     P = as_behaviours(points)
+    options = {"level": str(level), "tol": float(tol), "max_iter": int(max_iter),
+               "seed": int(seed), "solver": solver, "block": int(block)}
+    store = BlockStore(checkpoint, P, options) if checkpoint is not None else None
+    parts = []
+    starts = range(0, len(P), block) if len(P) else [0]
+    for b, first in enumerate(starts):
+        done = store.load(b) if store is not None else None
+        if done is None:
+            oracle_seed = seed if b == 0 else int(
+                np.random.SeedSequence([seed, b]).generate_state(1)[0])
+            done = _certify_block(P[first:first + block], level, tol, progress, max_iter,
+                                  oracle_seed, solver)
+            if store is not None:
+                store.save(b, done)
+        parts.append(done)
+    return CertifyResult.concatenate(parts)
+
+
+def _certify_block(P: np.ndarray, level: str, tol: float, progress: bool, max_iter: int,
+                   seed: int, solver: str) -> CertifyResult:
+    """:func:`certify_points` on one block: the NPA filter, then decompositions in order."""
+    start = time.process_time()
     n = len(P)
     npa = label_points(P, level, solver=solver, tol=tol, progress=progress)
     npa_cpu = time.process_time() - start
@@ -121,3 +226,42 @@ def certify_points(points: np.ndarray, level: str = "4", tol: float = DEFAULT_TO
         npa.level, npa.tol, label, npa.lam, npa.lam_lo, npa.lam_hi, status.astype(str),
         npa.witness_beta, npa.witness_beta0, weights, states, angles, n_atoms, gap, recon,
         time.process_time() - start, npa_cpu, npa.extra, attrs)
+
+
+def certify_file(input_path: str | os.PathLike, output: str | os.PathLike, level: str, *,
+                 tol: float = DEFAULT_TOL, max_iter: int = 150, seed: int = 0, shard: int = 0,
+                 shards: int = 1, allow_outside_ns: bool = False, progress: bool = False,
+                 keep_checkpoint: bool = True) -> CertifyResult:
+    """``chshml certify``: certify rows ``row % shards == shard`` of a points file and write
+    the certify file (:class:`chshml.store.CertifyFile`) atomically.
+
+    Finished blocks are checkpointed in ``OUT.h5.progress/`` (removed after the write unless
+    ``keep_checkpoint``), so a rerun after a kill resumes there.
+    """
+    from chshml import __version__
+    from chshml.geometry import space_of_dim
+    from chshml.store import check_output, label_counts, load_points, write_h5
+
+    check_output(output, [input_path])
+    points = load_points(input_path, check_ns=not allow_outside_ns)
+    rows = np.flatnonzero(np.arange(len(points)) % shards == shard)
+    if not len(rows):
+        raise InputError(f"--shard {shard} of {shards}: no rows (input has {len(points)})")
+    points = points[rows]
+    folder = Path(output).with_name(Path(output).name + ".progress")
+    res = certify_points(points, level, tol=tol, progress=progress, max_iter=max_iter,
+                         seed=seed, checkpoint=folder)
+    data = res.datasets(points)
+    data[CertifyFile.ROWS] = rows
+    meta = {
+        "level": res.level, "tol": res.tol, "space": space_of_dim(points.shape[1]),
+        "chshml_version": __version__, "command": "certify", "cpu_seconds": res.cpu_seconds,
+        "cpu_seconds_npa": res.cpu_seconds_npa, "n_points": len(points),
+        **label_counts(res.label), "shard": shard, "shards": shards, "seed": seed,
+        "max_iter": max_iter,
+    }
+    meta.update(res.attrs)
+    write_h5(output, data, meta, inputs=[input_path])
+    if not keep_checkpoint:
+        shutil.rmtree(folder, ignore_errors=True)
+    return res

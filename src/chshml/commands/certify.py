@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from chshml import __version__
 from chshml.errors import InputError
-from chshml.geometry import space_of_dim
-from chshml.store import label_counts, load_points, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,11 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-outside-ns", action="store_true", help=(
         "accept points outside NS (outer points of the paper's boundary-pair and spread "
         "recipes): label 0 with a bare NS-facet witness, as chshml label gives them"))
+    p.add_argument("--clean", action="store_true",
+                   help="remove the checkpoint folder OUT.h5.progress/ after writing OUT.h5 "
+                        "(finished blocks of 256 points are kept there, so a killed run "
+                        "resumes)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Certify the input's points (one shard of them) and write the certify file."""
+    from chshml.certify.membership import certify_file
     from chshml.npa.labelling import validate_label_options
 
     level = validate_label_options(args.level, "auto", args.tol)
@@ -49,25 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--shard must be in [0, {args.shards}), got {args.shard}")
     if args.max_iter < 1:
         raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
-    points = load_points(args.input, check_ns=not args.allow_outside_ns)
-    rows = np.flatnonzero(np.arange(len(points)) % args.shards == args.shard)
-    if not len(rows):
-        raise InputError(f"--shard {args.shard} of {args.shards}: no rows "
-                         f"(input has {len(points)})")
-    points = points[rows]
-    from chshml.certify.membership import certify_points
-
-    res = certify_points(points, level, tol=args.tol, progress=not args.quiet,
-                         max_iter=args.max_iter, seed=args.seed)
-    data = res.datasets(points)
-    data["rows"] = rows
-    meta = {
-        "level": res.level, "tol": res.tol, "space": space_of_dim(points.shape[1]),
-        "chshml_version": __version__, "command": "certify", "cpu_seconds": res.cpu_seconds,
-        "cpu_seconds_npa": res.cpu_seconds_npa, "n_points": len(points),
-        **label_counts(res.label), "shard": args.shard,
-        "shards": args.shards, "seed": args.seed, "max_iter": args.max_iter,
-    }
-    meta.update(res.attrs)
-    write_h5(args.output, data, meta)
+    certify_file(args.input, args.output, level, tol=args.tol, max_iter=args.max_iter,
+                 seed=args.seed, shard=args.shard, shards=args.shards,
+                 allow_outside_ns=args.allow_outside_ns, progress=not args.quiet,
+                 keep_checkpoint=not args.clean)
     return 0
