@@ -16,10 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from chshml.errors import InputError
+from chshml.merge import DEFAULT_SPLIT as MERGE_SPLIT
+from chshml.sampling.methods import DEFAULT_LEVEL, LABELLED
 from chshml.shards import shard_sizes
+from chshml.store import DatasetFile
 
 #: Methods whose sampler writes ``label`` and ``lam`` itself.
-LABELLED_BY_SAMPLER = ("balanced", "boundary", "spread")
+LABELLED_BY_SAMPLER = LABELLED
 #: Pairs / halves: every shard of these methods needs an even size.
 EVEN_METHODS = ("balanced", "boundary")
 #: Methods with a ``chshml sample --recipe`` (default: the paper's).
@@ -27,9 +30,7 @@ RECIPE_METHODS = ("boundary", "spread")
 #: Methods labelled by ``chshml label`` unless the dataset says ``label: false``.
 LABEL_BY_DEFAULT = ("uniform", "simplex", "slice")
 #: Train/val/test fractions when the config gives none.
-DEFAULT_SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}
-#: NPA level of the labels per space: level 1 is exact in 4-D (= TLM); 1+AB in 8-D (paper).
-DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
+DEFAULT_SPLIT = dict(zip(DatasetFile.SPLIT_NAMES, MERGE_SPLIT, strict=True))
 #: Labelling defaults: MOSEK if licensed else Clarabel; |lam - 1| < tol is undecided.
 DEFAULT_SOLVER = "auto"
 DEFAULT_TOL = 1e-6

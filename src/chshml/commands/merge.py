@@ -7,7 +7,7 @@ import sys
 
 from chshml.commands._args import json_or_text, key_value
 from chshml.errors import InputError
-from chshml.merge import merge_shards, parse_split
+from chshml.merge import DEFAULT_SPLIT, merge_shards, parse_split
 from chshml.store import H5_SUFFIXES, check_output
 
 
@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", nargs="+", default=None, metavar="SAMPLE",
                    help="the sample files matching SHARD... (extra per-point data, sampling "
                         "CPU time)")
-    p.add_argument("--split", default="0.7,0.15,0.15",
-                   help="train,val,test fractions (default 0.7,0.15,0.15)")
+    p.add_argument("--split", default=",".join(f"{f:g}" for f in DEFAULT_SPLIT),
+                   help="train,val,test fractions (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="global seed of the split (default 0)")
     p.add_argument("--split-group", type=int, default=1, metavar="G",
                    help="keep blocks of G consecutive points in one split (2: boundary pairs)")

@@ -31,7 +31,8 @@ LABELLED = ("balanced", "boundary", "spread")
 MAX_EPSILON = float(np.sqrt(2.0) - 1.0)
 #: Rounds of the spread sampler before it gives up (each keeps ~all its draws).
 MAX_SPREAD_ROUNDS = 50
-#: NPA level of the labelled methods by space: the paper's reference sets.
+#: NPA level of the labels by space, the paper's reference sets: level 1 is exact in 4-D
+#: (= TLM), 1+AB in 8-D. The workflow's default too (``chshml.workflow_config``).
 DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
 
 
