@@ -291,19 +291,3 @@ def test_ns_wide_accuracy_counts_local_points_correct():
     assert ns_wide_accuracy(0.944, 100)["acc"] == pytest.approx(0.9967, abs=1e-4)
     assert ev.VOLUME_Q4_EXACT == pytest.approx(ev.volume_q4(400_000, np.random.default_rng(
         1))[0], abs=0.003)
-
-
-def test_report_label_validity_counts_changes(tmp_path):
-    from chshml.report.build import label_validity
-    from chshml.store import write_h5
-
-    pts = np.random.default_rng(0).normal(size=(6, 8))
-    write_h5(tmp_path / "base.h5", {"points": pts, "label": np.array([1, 1, 1, 0, 0, -1])},
-             {"level": "1+AB"})
-    write_h5(tmp_path / "base_l3.h5", {"points": pts, "label": np.array([1, 0, -1, 0, 1, 0])},
-             {"level": "3", "points_from": "base"})
-    rows = label_validity([tmp_path / "base.h5", tmp_path / "base_l3.h5"])
-    assert len(rows) == 1
-    r = rows[0]
-    assert (r["q_to_not"], r["not_to_q"], r["to_undecided"]) == (1, 1, 1)
-    assert r["share_quantum_lost"] == pytest.approx(1 / 3)

@@ -163,6 +163,7 @@ def test_label_validity_pairs_declared_files_only(tmp_path):
     assert [(r["dataset"], r["relabelled"], r["level"]) for r in rows] == [
         ("base", "base_l3", "3")]
     assert (rows[0]["q_to_not"], rows[0]["not_to_q"], rows[0]["to_undecided"]) == (1, 1, 1)
+    assert rows[0]["share_quantum_lost"] == pytest.approx(1 / 3)
     assert label_validity([tmp_path / "base_l3.h5"]) == []  # its base is not declared
 
 

@@ -7,39 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
+from seesaw_helpers import beyond_tsirelson, random_qubit_points, write_input
 
 from chshml.seesaw import job
 from chshml.seesaw.job import run_points
 from chshml.seesaw.mpi import MPI_SIZE_VARS
 from chshml.seesaw.progress import fingerprint, progress_dir, read_records
-from chshml.seesaw.realisation import (
-    behaviour,
-    qubit_realisation,
-)
 from chshml.seesaw.records import SeesawConfig
-
-TSIRELSON = 1.0 / np.sqrt(2.0)
-
-
-def beyond_tsirelson(delta: float) -> np.ndarray:
-    """``(1/sqrt2 + delta) * PR``: outside Q by Tsirelson; its distance to Q is ``2 delta``."""
-    c = TSIRELSON + delta
-    return np.array([0, 0, 0, 0, c, c, c, -c], dtype=float)
-
-
-def random_qubit_points(n: int, seed: int) -> np.ndarray:
-    """Behaviours of random real qubit realisations (pure, partly entangled states)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        th = rng.uniform(0, 2 * np.pi, 4)
-        out.append(behaviour(*qubit_realisation(th[:2], th[2:], rng.standard_normal(4))))
-    return np.array(out)
 
 
 def test_result_independent_of_batching():
@@ -86,13 +63,6 @@ def test_resume_skips_recorded_points(tmp_path):
     assert res2.resumed == 0
 
 
-def _write_input(path: Path, points: np.ndarray, certified: np.ndarray | None = None) -> None:
-    with h5py.File(path, "w") as f:
-        f["points"] = points
-        if certified is not None:
-            f["certified"] = certified
-
-
 def test_progress_fingerprint_kept_across_the_option_rename():
     """Progress folders written before dim/seeds became local_dim/restarts stay valid."""
     cfg = SeesawConfig(local_dim=2, restarts=3, first_seed=5, engine="sdp")
@@ -106,7 +76,7 @@ def test_killed_job_resumes_without_repeating(tmp_path):
     points = np.vstack([random_qubit_points(8, 41)]
                        + [beyond_tsirelson(x)[None] for x in (0.01, 0.02, 0.03, 0.05)])
     inp, out = tmp_path / "in.h5", tmp_path / "out.h5"
-    _write_input(inp, points)
+    write_input(inp, points)
     folder = progress_dir(out)
     cmd = [sys.executable, "-m", "chshml.cli", "seesaw", str(inp), "-o", str(out), "--dim", "2",
            "--seeds", "4", "--chunk", "1", "--quiet"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from seesaw_helpers import TSIRELSON, brute_behaviour
 
 from chshml.seesaw.realisation import (
     behaviour,
@@ -11,16 +12,6 @@ from chshml.seesaw.realisation import (
     qubit_realisation,
     random_observables,
 )
-
-TSIRELSON = 1.0 / np.sqrt(2.0)
-
-
-def brute_behaviour(rho: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d = a.shape[-1]
-    eye = np.eye(d)
-    ops = [np.kron(a[0], eye), np.kron(a[1], eye), np.kron(eye, b[0]), np.kron(eye, b[1])]
-    ops += [np.kron(a[x], b[y]) for x in (0, 1) for y in (0, 1)]
-    return np.array([np.trace(rho @ o) for o in ops])
 
 
 def test_behaviour_matches_kronecker_products():

@@ -3,30 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from seesaw_helpers import beyond_tsirelson, random_qubit_points
 
 from chshml.appendix_a import distance_counts, distance_histogram
-from chshml.seesaw.realisation import (
-    behaviour,
-    qubit_realisation,
-)
-
-TSIRELSON = 1.0 / np.sqrt(2.0)
-
-
-def beyond_tsirelson(delta: float) -> np.ndarray:
-    """``(1/sqrt2 + delta) * PR``: outside Q by Tsirelson; its distance to Q is ``2 delta``."""
-    c = TSIRELSON + delta
-    return np.array([0, 0, 0, 0, c, c, c, -c], dtype=float)
-
-
-def random_qubit_points(n: int, seed: int) -> np.ndarray:
-    """Behaviours of random real qubit realisations (pure, partly entangled states)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        th = rng.uniform(0, 2 * np.pi, 4)
-        out.append(behaviour(*qubit_realisation(th[:2], th[2:], rng.standard_normal(4))))
-    return np.array(out)
 
 
 def test_appendix_a_counts_and_histogram():
