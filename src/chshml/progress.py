@@ -1,9 +1,15 @@
-"""Progress lines for long work: points done, rate and ETA, printed to stderr (job logs)."""
+"""Progress of long work: lines with points done, rate and ETA on stderr (job logs), and the
+checkpoint folder ``OUT.h5.progress/`` from which a killed job resumes.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 
@@ -39,3 +45,30 @@ class Progress:
               f"{rate:.1f}/s, elapsed {elapsed:.0f}s, ETA {remaining:.0f}s"
               + (f", {note}" if note else ""),
               file=self.stream, flush=True)
+
+
+def progress_dir(output: str | os.PathLike) -> Path:
+    """The checkpoint folder of an output file: ``OUT.h5.progress/``."""
+    output = Path(output)
+    return output.with_name(output.name + ".progress")
+
+
+def prepare(folder: Path, fp: str, what: str) -> None:
+    """Keep checkpoint ``folder`` if it belongs to fingerprint ``fp``, else start it afresh
+    (``what``, e.g. ``"seesaw"``, names the job in the message).
+    """
+    meta = folder / "meta.json"
+    if meta.exists():
+        try:
+            old = json.loads(meta.read_text()).get("fingerprint")
+        except (OSError, ValueError):
+            old = None
+        if old == fp:
+            return
+        print(f"[chshml] {what}: {folder} belongs to other points or options; starting afresh",
+              file=sys.stderr, flush=True)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "meta.json.tmp"
+    tmp.write_text(json.dumps({"fingerprint": fp}))
+    os.replace(tmp, meta)

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 from seesaw_helpers import beyond_tsirelson, random_qubit_points, write_input
 
-from chshml.seesaw.progress import progress_dir
+from chshml.progress import progress_dir
 from chshml.seesaw.realisation import (
     check_realisation,
 )

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from seesaw_helpers import beyond_tsirelson, random_qubit_points, write_input
 
+from chshml.progress import progress_dir
 from chshml.seesaw import job
 from chshml.seesaw.job import run_points
 from chshml.seesaw.mpi import MPI_SIZE_VARS
-from chshml.seesaw.progress import fingerprint, progress_dir, read_records
+from chshml.seesaw.progress import fingerprint, read_records
 from chshml.seesaw.records import SeesawConfig
 
 

@@ -25,7 +25,7 @@ from chshml.certify.oracle import QubitOracle
 from chshml.errors import InputError
 from chshml.npa.gauge import as_behaviours
 from chshml.npa.labelling import DEFAULT_TOL, label_points
-from chshml.progress import Progress
+from chshml.progress import Progress, prepare, progress_dir
 from chshml.store import CertifyFile, LabelFile, attr_to_json
 
 #: Atoms of recent decompositions offered as warm starts to the next point.
@@ -96,24 +96,19 @@ _ARRAYS = ("label", "lam", "lam_lo", "lam_hi", "status", "witness_beta", "witnes
 
 
 class BlockStore:
-    """Finished blocks of a certify run in a folder (``meta.json`` + ``block_B.npz``).
+    """Finished blocks of a certify run in a checkpoint folder (``block_B.npz``).
 
-    ``meta.json`` holds a fingerprint of the points and options; a folder left by another
-    input or other options is emptied first. Each block file is written atomically (temp file
-    and rename), so a kill loses at most the block being computed.
+    The folder's ``meta.json`` holds a fingerprint of the points and options
+    (:func:`chshml.progress.prepare`): a folder left by another input or other options is
+    emptied first. Each block file is written atomically (temp file and rename), so a kill
+    loses at most the block being computed.
     """
 
     def __init__(self, folder: str | os.PathLike, points: np.ndarray, options: dict) -> None:
         self.folder = Path(folder)
         digest = hashlib.sha256(np.ascontiguousarray(points, dtype=float).tobytes())
         digest.update(json.dumps(options, sort_keys=True).encode())
-        meta = {"fingerprint": digest.hexdigest(), "n_points": len(points), **options}
-        meta_file = self.folder / "meta.json"
-        if meta_file.is_file() and json.loads(meta_file.read_text()) != meta:
-            shutil.rmtree(self.folder)
-        if not meta_file.is_file():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            meta_file.write_text(json.dumps(meta))
+        prepare(self.folder, digest.hexdigest(), "certify")
 
     def _path(self, b: int) -> Path:
         return self.folder / f"block_{b}.npz"
@@ -248,7 +243,7 @@ def certify_file(input_path: str | os.PathLike, output: str | os.PathLike, level
     if not len(rows):
         raise InputError(f"--shard {shard} of {shards}: no rows (input has {len(points)})")
     points = points[rows]
-    folder = Path(output).with_name(Path(output).name + ".progress")
+    folder = progress_dir(output)
     res = certify_points(points, level, tol=tol, progress=progress, max_iter=max_iter,
                          seed=seed, checkpoint=folder)
     data = res.datasets(points)

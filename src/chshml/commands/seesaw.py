@@ -39,9 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chshml.progress import progress_dir
     from chshml.seesaw.io import write_output
     from chshml.seesaw.job import run_points
-    from chshml.seesaw.progress import progress_dir
     from chshml.seesaw.records import SeesawConfig
     from chshml.store import H5_SUFFIXES, check_output, load_seesaw_input
 

@@ -110,7 +110,7 @@ def run_points(points: np.ndarray, config: SeesawConfig, todo: np.ndarray | None
     there and skipped on rerun; ``comm="auto"`` uses MPI when launched with several ranks.
     """
     from chshml.geometry import to_full
-    from chshml.progress import Progress
+    from chshml.progress import Progress, prepare
 
     config.check()
     points = to_full(np.asarray(points, dtype=float))
@@ -123,7 +123,7 @@ def run_points(points: np.ndarray, config: SeesawConfig, todo: np.ndarray | None
     folder = Path(progress) if progress is not None else None
     if folder is not None:
         if rank == 0:
-            records.prepare(folder, records.fingerprint(points, config))
+            prepare(folder, records.fingerprint(points, config), "seesaw")
         if comm is not None:
             comm.Barrier()
     done = records.read_records(folder, d) if folder is not None else {}

@@ -1,19 +1,16 @@
 """Per-point progress of a see-saw job, so a job killed at its wall-time limit resumes.
 
-Progress lives in a folder next to the output (``OUT.h5.progress/``): ``meta.json`` (a
-fingerprint of points and options) and one append-only binary file per MPI rank with one
-fixed-size, CRC-checked record per finished point (best restart: certified flag, seed,
-restarts tried, iterations, distance and the realisation). A job killed mid-write loses at
-most the record being written; a rerun skips every point with a record.
+Progress lives in a folder next to the output (:func:`chshml.progress.progress_dir`):
+``meta.json`` (a fingerprint of points and options) and one append-only binary file per MPI
+rank with one fixed-size, CRC-checked record per finished point (best restart: certified
+flag, seed, restarts tried, iterations, distance and the realisation). A job killed
+mid-write loses at most the record being written; a rerun skips every point with a record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import sys
 import zlib
 from dataclasses import asdict
 from pathlib import Path
@@ -95,28 +92,3 @@ def fingerprint(points: np.ndarray, config: SeesawConfig) -> str:
             if k not in ("seed_batch", "chunk")}
     h.update(json.dumps(keys, sort_keys=True).encode())
     return h.hexdigest()
-
-
-def progress_dir(output: str | os.PathLike) -> Path:
-    """The progress folder of an output file: ``OUT.h5.progress/``."""
-    output = Path(output)
-    return output.with_name(output.name + ".progress")
-
-
-def prepare(folder: Path, fp: str) -> None:
-    """Keep ``folder`` if it belongs to fingerprint ``fp``, else start it afresh."""
-    meta = folder / "meta.json"
-    if meta.exists():
-        try:
-            old = json.loads(meta.read_text()).get("fingerprint")
-        except (OSError, ValueError):
-            old = None
-        if old == fp:
-            return
-        print(f"[chshml] seesaw: {folder} belongs to other points or options; starting afresh",
-              file=sys.stderr, flush=True)
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "meta.json.tmp"
-    tmp.write_text(json.dumps({"fingerprint": fp}))
-    os.replace(tmp, meta)
