@@ -82,6 +82,39 @@ def _ns_facets() -> tuple[np.ndarray, np.ndarray]:
 
 
 NS_FACETS_G, NS_FACETS_H = _ns_facets()
+
+
+def exit_facet(directions: np.ndarray, G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
+                                                                              np.ndarray]:
+    """For rays from the origin: the facet index where each leaves ``{Gx <= h}`` and the exit
+    distance.
+    """
+    rate = directions @ G.T
+    with np.errstate(divide="ignore"):
+        t = np.where(rate > 0, h / rate, np.inf)
+    facet = np.argmin(t, axis=1)
+    return facet, t[np.arange(len(t)), facet]
+
+
+def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``lam_ns = max{lam : lam p in NS}`` and the index of the facet that binds it.
+
+    Parameters
+    ----------
+    points : ndarray, shape (n, 8)
+        Behaviours.
+
+    Returns
+    -------
+    lam_ns : ndarray, shape (n,)
+        The NS gauges (inf at the origin).
+    facet : ndarray of int, shape (n,)
+        Row of ``NS_FACETS_G`` that binds each gauge.
+    """
+    facet, lam_ns = exit_facet(points, NS_FACETS_G, NS_FACETS_H)
+    return lam_ns, facet
+
+
 #: In 4-D the NS polytope is the cube [-1, 1]^4.
 CUBE4_G = np.vstack([np.eye(CORR_DIM), -np.eye(CORR_DIM)])
 CUBE4_H = np.ones(2 * CORR_DIM)

@@ -53,7 +53,7 @@ def test_same_seed_same_samples_and_shards_independent():
 def test_canonical_facet_directions_exit_through_the_canonical_facet():
     d, drawn = polytope.canonical_facet_directions(100, 8, shard_rng(4))
     G, h = g.local_facets(8)
-    facet, t = polytope.exit_facet(d, G, h)
+    facet, t = g.exit_facet(d, G, h)
     assert np.all(facet == len(G) - 8)
     exit_points = d * t[:, None]
     assert np.allclose(g.chsh_values(exit_points)[:, 0], 2.0)

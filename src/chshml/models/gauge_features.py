@@ -23,22 +23,13 @@ from chshml.geometry import (
     CORR_DIM,
     chsh_values,
     fundamental_domain,
+    ns_gauge,
     to_corr,
     to_full,
 )
 
 #: Rays whose CHSH exit is within this relative distance of their NS exit count as NS rays.
 NS_EXIT_RTOL = 1e-12
-
-
-def ns_gauge_full(points: np.ndarray) -> np.ndarray:
-    """Exact NS gauge ``max{lam : lam p in NS}`` of 8-D behaviours (``inf`` at the origin)."""
-    from chshml.geometry import NS_FACETS_G, NS_FACETS_H
-
-    g = np.asarray(points, dtype=float) @ NS_FACETS_G.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(g > 0, NS_FACETS_H / np.where(g > 0, g, 1.0), np.inf)
-    return ratio.min(axis=1)
 
 
 @dataclass
@@ -78,7 +69,7 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
     rep_all = full.copy()
     if nonzero.any():
         rep_all[nonzero] = fundamental_domain(full[nonzero])
-    lam_ns = ns_gauge_full(rep_all)
+    lam_ns = ns_gauge(rep_all)[0]
     chsh = np.max(chsh_values(rep_all), axis=1) if len(full) else np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lam_l = np.where(chsh > 0, 2.0 / np.where(chsh > 0, chsh, 1.0), np.inf)
@@ -86,7 +77,7 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
     rep = rep_all[curved]
     s_rep = to_corr(rep) @ CANONICAL_CHSH_SIGNS
     q = 2.0 * rep / s_rep[:, None] if len(rep) else rep
-    lam_ns_q = ns_gauge_full(q)
+    lam_ns_q = ns_gauge(q)[0]
     if dim == CORR_DIM:
         q = to_corr(q)
     return RayChart(lam_ns, chsh, curved, q, lam_ns_q)

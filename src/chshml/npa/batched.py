@@ -52,7 +52,7 @@ import numpy as np
 from scipy import sparse
 
 from chshml.errors import InputError
-from chshml.geometry import NS_FACETS_G, NS_FACETS_H
+from chshml.geometry import NS_FACETS_G, NS_FACETS_H, ns_gauge
 from chshml.linalg import eigvalsh
 from chshml.npa.certificate import psd_part, witness_map
 from chshml.npa.words import moment_map, normalise_level
@@ -152,28 +152,6 @@ def require_validated(level: str) -> None:
     if not is_validated(level):
         raise InputError(f"--solver batched is validated for levels "
                          f"{', '.join(VALIDATED_LEVELS)}, not {level}: use --solver auto")
-
-
-def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``lam_ns = max{lam : lam p in NS}`` and the index of the facet that binds it.
-
-    Parameters
-    ----------
-    points : ndarray, shape (n, 8)
-        Behaviours.
-
-    Returns
-    -------
-    lam_ns : ndarray, shape (n,)
-        The NS gauges (inf at the origin).
-    facet : ndarray of int, shape (n,)
-        Row of ``NS_FACETS_G`` that binds each gauge.
-    """
-    g = points @ NS_FACETS_G.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(g > 0, NS_FACETS_H / np.where(g > 0, g, 1.0), np.inf)
-    j = np.argmin(ratio, axis=1)
-    return ratio[np.arange(len(points)), j], j
 
 
 @dataclass

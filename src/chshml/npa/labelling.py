@@ -30,12 +30,11 @@ import numpy as np
 
 from chshml import __version__
 from chshml.errors import InputError
-from chshml.geometry import NS_FACETS_G, NS_FACETS_H, space_of_dim
+from chshml.geometry import NS_FACETS_G, NS_FACETS_H, ns_gauge, space_of_dim
 from chshml.npa.batched import (
     CERT_EIG_FLOOR,
     BatchedGauge,
     is_validated,
-    ns_gauge,
     require_validated,
 )
 from chshml.npa.certificate import psd_part, witness_map

@@ -15,12 +15,13 @@ from chshml.geometry import (
     CORR_DIM,
     FULL_DIM,
     VOLUME_L8_EXACT,
+    exit_facet,
     is_local,
     local_facets,
     tlm_margin,
 )
 from chshml.metrics import binomial_se
-from chshml.sampling.polytope import exit_facet, uniform_ns
+from chshml.sampling.polytope import uniform_ns
 
 #: vol(Q)/vol(NS) in 4-D: 3 pi^2 / 32 (the TLM body in the cube).
 VOLUME_Q4_EXACT = 3 * np.pi**2 / 32

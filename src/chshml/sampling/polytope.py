@@ -11,6 +11,7 @@ from chshml.geometry import (
     CHSH_SIGNS,
     CORR_DIM,
     canonical_simplex_vertices,
+    exit_facet,
     local_facets,
     ns_facets,
     ns_violation,
@@ -85,18 +86,6 @@ def uniform_directions(n: int, dim: int, rng: np.random.Generator) -> np.ndarray
     """Unit vectors uniform on the sphere S^{dim-1}."""
     d = rng.standard_normal((n, dim))
     return d / np.linalg.norm(d, axis=1, keepdims=True)
-
-
-def exit_facet(directions: np.ndarray, G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
-    """For rays from the origin: the facet index where each leaves ``{Gx <= h}`` and the exit
-    distance.
-    """
-    rate = directions @ G.T
-    with np.errstate(divide="ignore"):
-        t = np.where(rate > 0, h / rate, np.inf)
-    facet = np.argmin(t, axis=1)
-    return facet, t[np.arange(len(t)), facet]
 
 
 def canonical_facet_directions(n: int, dim: int, rng: np.random.Generator,
