@@ -18,7 +18,7 @@ Models are saved as ``.npz`` (plain arrays, no pickle) with the usual ``MODEL.js
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,6 @@ REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
 NS_CLIP_RTOL = 2e-6
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
 BLOCK = 2048
-
-GAUGE_KEYS = ("reference", "ell", "alpha", "max_train", "select_max", "band_quantile", "seed",
-              "clipped")
-
 
 @dataclass
 class GaugeConfig:
@@ -65,10 +61,11 @@ class GaugeConfig:
     def from_dict(cls, d: dict | None) -> GaugeConfig:
         """Validated settings; a bad key or value is a ValueError naming it."""
         d = dict(d or {})
-        unknown = sorted(set(d) - set(GAUGE_KEYS))
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(d) - set(known))
         if unknown:
             raise ValueError(f"unknown gauge config keys: {unknown} (known: "
-                             f"{', '.join(GAUGE_KEYS)})")
+                             f"{', '.join(known)})")
         cfg = cls(**d)
         ref = str(cfg.reference).upper()
         cfg.reference = {"TLM": "tlm", "AUTO": "auto"}.get(ref, ref)
