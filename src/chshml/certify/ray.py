@@ -10,6 +10,8 @@ failure; the relative width of the bracket is the last ``delta`` that succeeded.
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,3 +97,27 @@ def appendix_a(directions: np.ndarray, level: str = "4", progress: bool = False,
     d_hi = np.maximum(lam - br.t_lo, 0.0) * norm
     d_lo = np.maximum(lam - br.t_hi, 0.0) * norm
     return AppendixA(lam, br, d_lo, d_hi)
+
+
+def certify_rays_file(input_path: str | os.PathLike, output: str | os.PathLike, level: str,
+                      *, seed: int = 0, progress: bool = False) -> AppendixA:
+    """``chshml certify-rays``: :func:`appendix_a` on the directions of a points file, written
+    atomically with the Q_1+AB gauges, the certified brackets and distances.
+    """
+    from chshml import __version__
+    from chshml.geometry import space_of_dim
+    from chshml.store import H5_SUFFIXES, check_output, load_points, write_h5
+
+    check_output(output, [input_path], suffixes=H5_SUFFIXES)
+    directions = load_points(input_path, check_ns=False)
+    cpu0 = time.process_time()
+    res = appendix_a(directions, level, progress=progress, seed=seed)
+    data = {"points": directions, "lam_1ab": res.lam_1ab, "t_lo": res.bracket.t_lo,
+            "t_hi": res.bracket.t_hi, "n_atoms": res.bracket.n_atoms,
+            "npa_certified": res.bracket.npa_certified.astype(np.int8),
+            "d_lo": res.d_lo, "d_hi": res.d_hi}
+    attrs = {"level": level, "space": space_of_dim(directions.shape[1]), "seed": seed,
+             "command": "certify-rays", "chshml_version": __version__,
+             "cpu_seconds": time.process_time() - cpu0}
+    write_h5(output, data, attrs)
+    return res

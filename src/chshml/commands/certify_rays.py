@@ -8,13 +8,6 @@ the distance from the Q_1+AB boundary point to Q is certified to lie in ``[d_lo,
 from __future__ import annotations
 
 import argparse
-import time
-
-import numpy as np
-
-from chshml import __version__
-from chshml.geometry import space_of_dim
-from chshml.store import check_output, load_points, write_h5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,20 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chshml.certify.ray import appendix_a
+    """Certify the Q boundary along every ray and write the file."""
+    from chshml.certify.ray import certify_rays_file
     from chshml.npa.labelling import validate_label_options
 
     level = validate_label_options(args.level, "auto", 1e-6)
-    check_output(args.output, [args.input], suffixes=(".h5", ".hdf5"))
-    directions = load_points(args.input, check_ns=False)
-    cpu0 = time.process_time()
-    res = appendix_a(directions, level, progress=not args.quiet, seed=args.seed)
-    data = {"points": directions, "lam_1ab": res.lam_1ab, "t_lo": res.bracket.t_lo,
-            "t_hi": res.bracket.t_hi, "n_atoms": res.bracket.n_atoms,
-            "npa_certified": res.bracket.npa_certified.astype(np.int8),
-            "d_lo": res.d_lo, "d_hi": res.d_hi}
-    attrs = {"level": level, "space": space_of_dim(directions.shape[1]), "seed": args.seed,
-             "command": "certify-rays", "chshml_version": __version__,
-             "cpu_seconds": time.process_time() - cpu0}
-    write_h5(args.output, data, attrs)
+    certify_rays_file(args.input, args.output, level, seed=args.seed, progress=not args.quiet)
     return 0
