@@ -5,7 +5,6 @@ inputs are named in the report, never fatal.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -289,7 +288,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     import os
 
     from chshml.report import figures
-    from chshml.store import atomic_path, write_text
+    from chshml.store import atomic_path, write_json, write_text
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -331,8 +330,8 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
                      png))
     else:
         missing.append("Fig. 2: no labelled canonical-simplex samples per NPA level given")
-    seesaw_data = _read_json(inputs.seesaw_table8) if inputs.seesaw_table8 else None
-    appendix = _read_json(inputs.seesaw_appendix) if inputs.seesaw_appendix else None
+    seesaw_data = tables.read_json(inputs.seesaw_table8) if inputs.seesaw_table8 else None
+    appendix = tables.read_json(inputs.seesaw_appendix) if inputs.seesaw_appendix else None
     seesaw_fig6 = inputs.seesaw_fig6
     if seesaw_fig6 and seesaw_fig6.is_file():
         target = fig_dir / "fig6_seesaw.png"
@@ -345,7 +344,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     if appendix is None or not (seesaw_fig6 and seesaw_fig6.is_file()):
         missing.append("see-saw Appendix A distances / Fig. 6: not available yet")
 
-    certify_appendix = (_read_json(inputs.certify_appendix) if inputs.certify_appendix
+    certify_appendix = (tables.read_json(inputs.certify_appendix) if inputs.certify_appendix
                         else None)
     if certify_appendix and "histogram" in certify_appendix:
         png = figures.certified_distances_figure(certify_appendix,
@@ -381,7 +380,7 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
               "## Table VIII", tables.table_viii(paper_rows, seesaw_data),
               "## Appendix A (see-saw distances)", tables.appendix_a_table(paper_rows, appendix),
               "## Table VIII with Q itself (certified both ways)",
-              tables.table_viii_certify(_read_json(inputs.certify_table8)
+              tables.table_viii_certify(tables.read_json(inputs.certify_table8)
                                         if inputs.certify_table8 else None),
               "## Appendix A with Q itself",
               tables.appendix_a_certify(paper_rows, certify_appendix,
@@ -391,9 +390,9 @@ def build_report(inputs: ReportInputs, out_dir: Path, n_mc: int = 1_000_000, see
     parts += [f"### {cap}\n\n![{cap}]({name})" for cap, name in links] or ["*No figures.*"]
     report = out_dir / "report.md"
     write_text(report, "\n\n".join(parts) + "\n")
-    write_text(out_dir / "report.json", json.dumps(
-        {"volumes": vol_vals, "n_models": len(evals), "missing": missing,
-         "figures": [n for _, n in links]}, indent=2) + "\n")
+    write_json(out_dir / "report.json", {"volumes": vol_vals, "n_models": len(evals),
+                                         "missing": missing, "figures": [n for _, n in links]},
+               nan_as_null=False)
     return report
 
 
@@ -412,12 +411,3 @@ def models_section(evals: list[dict]) -> str:
                      f"{tables.fmt((ev.get('timings') or {}).get('evaluate_seconds'), 1)} | "
                      f"{'; '.join(ev.get('notes') or []) or '–'} |")
     return "\n".join(lines)
-
-
-def _read_json(path: Path) -> dict | None:
-    """A JSON summary, or None when it is missing or unreadable."""
-    try:
-        d = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return d if isinstance(d, dict) else None

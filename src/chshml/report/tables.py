@@ -38,15 +38,21 @@ def paper_lookup(values: list[PaperValue]) -> dict[tuple[str, str, str, str], Pa
     return {(v.table, v.model, v.row, v.column): v for v in values}
 
 
-def load_eval(path: Path) -> dict | None:
-    """One evaluation JSON (``model`` defaults to the file's stem), or None when it is
-    unreadable or no evaluation.
-    """
+def read_json(path: Path) -> dict | None:
+    """A JSON object (an evaluation or a summary), or None when it is missing or unreadable."""
     try:
         d = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    if not (isinstance(d, dict) and "test" in d):
+    return d if isinstance(d, dict) else None
+
+
+def load_eval(path: Path) -> dict | None:
+    """One evaluation JSON (``model`` defaults to the file's stem), or None when it is
+    unreadable or no evaluation.
+    """
+    d = read_json(path)
+    if d is None or "test" not in d:
         return None
     d.setdefault("model", Path(path).stem)
     return d
