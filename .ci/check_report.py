@@ -1,6 +1,6 @@
 """CI: the main job's report is complete (Table VIII and Appendix A filled, see-saw and certify).
 
-    python .ci/check_report.py results/report/report.md
+python .ci/check_report.py results/report/report.md
 """
 
 from __future__ import annotations

@@ -6,11 +6,15 @@ with the canonical CHSH facet after the relabelling group has been quotiented ou
 (:mod:`chshml.models.gauge_features`). What is known exactly is used exactly: rays that leave
 the local polytope through an NS facet have ``lam = lam_NS``; elsewhere the prediction is
 clipped to ``1 <= lam(q) <= lam_NS(q)`` (L inside Q inside NS). The curved part of the
-boundary is a Gaussian-kernel ridge regression (plus a quadratic mean) of ``lam(q)`` fitted
-on rays whose boundary point is not on an NS facet. A point is called quantum iff its
-predicted gauge is >= 1. The validation split calibrates an error band (a quantile of the
-relative error), which ``chshml predict --certify`` uses to route doubtful points to the
-certified NPA labeller.
+boundary is a Gaussian-kernel ridge regression (plus a quadratic mean) fitted on rays whose
+boundary point is not on an NS facet. Two regression targets are offered:
+``contact`` (the default) learns, for every NS facet the rays leave through, the contact
+coordinate ``s_k = sqrt(1 - lam r_k)`` (:mod:`chshml.models.gauge_features`), smooth where
+``lam`` bends sharply into the facet, and predicts from the facet each ray leaves NS through;
+``lam`` learns ``lam(q)`` itself, with a second "floor" fit against dips below NS. A point is
+called quantum iff its predicted gauge is >= 1. The validation split calibrates an error
+band (a quantile of the relative error), which ``chshml predict --certify`` uses to route
+doubtful points to the certified NPA labeller.
 
 Models are saved as ``.npz`` (plain arrays, no pickle) with the usual ``MODEL.json``.
 """
@@ -25,12 +29,20 @@ from typing import Any
 import numpy as np
 
 from chshml.errors import InputError
-from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
+from chshml.geometry import CORR_DIM, FULL_DIM, ns_gauge, space_of_dim, tlm_gauge, to_full
 from chshml.models.classifier import Classifier
-from chshml.models.gauge_features import facet_point_gauge, ray_chart
+from chshml.models.gauge_features import (
+    contact_coordinates,
+    facet_point_gauge,
+    facet_rates,
+    gauge_from_contact,
+    ray_chart,
+)
 
 #: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
 REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
+#: Regression targets: contact coordinates per NS facet, or the facet-point gauge itself.
+TARGETS = ("contact", "lam")
 #: A boundary point within this relative distance of NS counts as lying on an NS facet.
 NS_CLIP_RTOL = 2e-6
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
@@ -43,12 +55,15 @@ class GaugeConfig:
     ``ell``/``alpha``: grids of RBF length scale (facet-point coordinates) and ridge;
     chosen on the validation rays with at most ``select_max`` training rays, then refitted
     on at most ``max_train`` rays. ``band_quantile``: quantile of the validation relative
-    error used as the error band. ``clipped``: also fit rays whose boundary point lies on an
-    NS facet (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip
-    far below NS where Q's boundary runs along an NS facet.
+    error used as the error band. ``target``: ``contact`` or ``lam`` (module docstring).
+    ``clipped``: with target ``lam``, also fit rays whose boundary point lies on an NS facet
+    (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip far below
+    NS where Q's boundary runs along an NS facet; with ``contact`` those rays are validation
+    data only (their contact coordinate is the fit's own continuation past zero).
     """
 
     reference: str = "auto"
+    target: str = "contact"
     ell: list[float] = field(default_factory=lambda: [0.2, 0.35, 0.6])
     alpha: list[float] = field(default_factory=lambda: [1e-10, 1e-8])
     max_train: int = 5000
@@ -72,6 +87,8 @@ class GaugeConfig:
         if cfg.reference not in REFERENCES:
             raise ValueError(f"gauge reference: one of {list(REFERENCES)}, "
                              f"got {d.get('reference')!r}")
+        if cfg.target not in TARGETS:
+            raise ValueError(f"gauge target: one of {list(TARGETS)}, got {cfg.target!r}")
         for key in ("ell", "alpha"):
             v = getattr(cfg, key)
             v = v if isinstance(v, list) else [v]
@@ -104,7 +121,9 @@ def _kernel(a: np.ndarray, b: np.ndarray, ell: float) -> np.ndarray:
 
 @dataclass
 class KernelFit:
-    """``f(x) = poly2(x) . c + sum_i a_i exp(-|x - x_i|^2 / 2 ell^2)``."""
+    """``f(x) = poly2(x) . c + sum_i a_i exp(-|x - x_i|^2 / 2 ell^2)``; with 2-D ``y`` (one
+    column per output) the same kernel fits every column at once.
+    """
 
     centres: np.ndarray
     coef: np.ndarray
@@ -129,7 +148,7 @@ class KernelFit:
         return cls(x, coef, poly, float(ell), float(alpha))
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        out = np.empty(len(z))
+        out = np.empty((len(z), *self.coef.shape[1:]))
         for s in range(0, len(z), BLOCK):
             zz = z[s:s + BLOCK]
             out[s:s + BLOCK] = (_poly2(zz) @ self.poly
@@ -142,25 +161,46 @@ class KernelFit:
 # ---------------------------------------------------------------------------
 
 class GaugeModel:
-    """Predicted gauge of any behaviour; exact on NS rays, regression on curved rays."""
+    """Predicted gauge of any behaviour; exact on NS rays, regression on curved rays.
+
+    ``target`` ``lam``: ``fit`` predicts ``lam(q)`` (with an optional ``floor`` fit).
+    ``target`` ``contact``: ``fit`` predicts one contact coordinate per NS facet listed in
+    ``facets`` (the facets training rays left NS through).
+    """
 
     def __init__(self, dim: int, fit: KernelFit, band: float, floor: KernelFit | None = None,
-                 floor_margin: float = 0.0) -> None:
+                 floor_margin: float = 0.0, target: str = "lam",
+                 facets: np.ndarray | None = None) -> None:
         self.dim = dim
         self.fit = fit
         self.band = float(band)
         self.floor = floor
         self.floor_margin = float(floor_margin)
+        self.target = target
+        self.facets = np.zeros(0, dtype=np.int64) if facets is None else np.asarray(facets)
 
     def facet_gauge(self, q: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
-        """``lam(q)`` of canonical facet points: the curved-part fit, floored by the fit that
-        also saw NS-facet rays (minus its margin), clipped to ``[1, lam_NS(q)]``.
+        """``lam(q)`` of canonical facet points, clipped to ``[1, lam_NS(q)]``.
+
+        Target ``lam``: the curved-part fit, floored by the fit that also saw NS-facet rays
+        (minus its margin). Target ``contact``: the contact coordinate of the NS facet the ray
+        leaves through (of the nearest learnt facet if that one was never seen), inverted.
         """
         if len(q) == 0:
             return np.zeros(0)
-        lam = self.fit(q)
-        if self.floor is not None:
-            lam = np.maximum(lam, self.floor(q) - self.floor_margin)
+        if self.target == "contact":
+            rates = facet_rates(q)
+            learnt = rates[:, self.facets]
+            col = np.argmax(learnt, axis=1)
+            exit_ = np.argmax(rates, axis=1)
+            seen = self.facets[None, :] == exit_[:, None]
+            col = np.where(seen.any(axis=1), np.argmax(seen, axis=1), col)
+            rows = np.arange(len(q))
+            lam = gauge_from_contact(self.fit(q)[rows, col], learnt[rows, col])
+        else:
+            lam = self.fit(q)
+            if self.floor is not None:
+                lam = np.maximum(lam, self.floor(q) - self.floor_margin)
         return np.clip(lam, 1.0, lam_ns_q)
 
     def gauge(self, points: np.ndarray) -> np.ndarray:
@@ -176,7 +216,8 @@ class GaugeModel:
 
         arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
-                  "alpha": np.array(self.fit.alpha), "band": np.array(self.band)}
+                  "alpha": np.array(self.fit.alpha), "band": np.array(self.band),
+                  "target": np.array(self.target), "facets": self.facets}
         if self.floor is not None:
             arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
                            "floor_poly": self.floor.poly,
@@ -198,8 +239,11 @@ class GaugeModel:
             if "floor_centres" in z:
                 floor = KernelFit(z["floor_centres"], z["floor_coef"], z["floor_poly"],
                                   float(z["ell"]), float(z["alpha"]))
+            target = str(z["target"]) if "target" in z else "lam"
+            facets = np.asarray(z["facets"], dtype=np.int64) if "facets" in z else None
             return cls(int(z["dim"]), fit, float(z["band"]), floor,
-                       float(z["floor_margin"]) if "floor_margin" in z else 0.0)
+                       float(z["floor_margin"]) if "floor_margin" in z else 0.0,
+                       target, facets)
 
 
 class GaugeClassifier(Classifier):
@@ -287,35 +331,46 @@ def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
     return np.abs(pred / lam_q - 1.0)
 
 
-def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
-    """Choose (ell, alpha) on validation rays of the curved part, refit, add the NS-facet
-    rays the fit dips under (active constraints), calibrate the band; (model, meta).
+def _grid_search(x: np.ndarray, y: np.ndarray, errors, cfg: GaugeConfig
+                 ) -> tuple[list[dict], dict]:
+    """Fit every (ell, alpha) of the grid on the first ``select_max`` rows of ``(x, y)``;
+    ``errors(fit)`` gives its validation relative errors. (grid rows, best row by mean).
     """
-    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
-    clip_tr = data.is_train & on_ns
-    x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]
-    x_va, y_va = data.q[~data.is_train & ~on_ns], data.lam_q[~data.is_train & ~on_ns]
-    ns_va = data.lam_ns_q[~data.is_train & ~on_ns]
-    if len(x_tr) < 10 or len(x_va) < 1:
-        raise InputError(f"only {len(x_tr)} training and {len(x_va)} validation rays through "
-                         "a CHSH facet off the NS boundary: need more directions")
-    grid, best = [], None
-    t0 = time.process_time()
+    grid: list[dict] = []
+    best: dict | None = None
     sub = slice(0, cfg.select_max)
     for ell in cfg.ell:
         for alpha in cfg.alpha:
             t = time.process_time()
-            fit = KernelFit.fit(x_tr[sub], y_tr[sub], ell, alpha)
-            err = _relative_errors(fit, x_va, y_va, ns_va)
+            err = errors(KernelFit.fit(x[sub], y[sub], ell, alpha))
             row = {"ell": ell, "alpha": alpha, "val_median_rel_err": float(np.median(err)),
                    "val_mean_rel_err": float(np.mean(err)), "cpu_seconds": time.process_time() - t}
             grid.append(row)
             if best is None or row["val_mean_rel_err"] < best["val_mean_rel_err"]:
                 best = row
-    select_s = time.process_time() - t0
-    t = time.process_time()
-    x_fit, y_fit = x_tr[:cfg.max_train], y_tr[:cfg.max_train]
-    fit = KernelFit.fit(x_fit, y_fit, best["ell"], best["alpha"])
+    assert best is not None  # the config validation guarantees a non-empty grid
+    return grid, best
+
+
+def _too_few(n_train: int, n_val: int) -> None:
+    if n_train < 10 or n_val < 1:
+        raise InputError(f"only {n_train} training and {n_val} validation rays through "
+                         "a CHSH facet off the NS boundary: need more directions")
+
+
+def _fit_lam(data: GaugeData, cfg: GaugeConfig, dim: int
+             ) -> tuple[GaugeModel, list[dict], dict, np.ndarray, np.ndarray]:
+    """Target ``lam``: the curved-part fit and its floor; (model, grid, best, x_va, y_va)."""
+    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
+    clip_tr = data.is_train & on_ns
+    x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]
+    x_va, y_va = data.q[~data.is_train & ~on_ns], data.lam_q[~data.is_train & ~on_ns]
+    ns_va = data.lam_ns_q[~data.is_train & ~on_ns]
+    _too_few(len(x_tr), len(x_va))
+    grid, best = _grid_search(x_tr, y_tr, lambda f: _relative_errors(f, x_va, y_va, ns_va),
+                              cfg)
+    fit = KernelFit.fit(x_tr[:cfg.max_train], y_tr[:cfg.max_train], best["ell"],
+                        best["alpha"])
     floor, floor_tau = None, 0.0
     if cfg.clipped and clip_tr.any():
         # second fit on curved and NS-facet rays (lam = lam_NS there): its value minus a
@@ -326,24 +381,74 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                               best["ell"], best["alpha"])
         over = floor(x_va) - y_va
         floor_tau = float(max(np.quantile(over, 0.999), 0.0) + 1e-6)
-    fit_s = time.process_time() - t
-    model = GaugeModel(data.q.shape[1] if data.q.shape[1] == CORR_DIM else FULL_DIM, fit, 0.0,
-                       floor, floor_tau)
+    return GaugeModel(dim, fit, 0.0, floor, floor_tau), grid, best, x_va, y_va
+
+
+def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
+                 ) -> tuple[GaugeModel, list[dict], dict, np.ndarray, np.ndarray]:
+    """Target ``contact``: one contact coordinate per NS facet the training rays leave NS
+    through, fitted on curved rays; validated on every ray, NS-facet rays included.
+    """
+    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
+    rates = facet_rates(data.q)
+    facets = np.unique(np.argmax(rates[data.is_train], axis=1))
+    targets = contact_coordinates(data.lam_q, rates[:, facets])
+    rows = data.is_train & ~on_ns
+    x_tr, s_tr = data.q[rows], targets[rows]
+    va = ~data.is_train
+    x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
+    _too_few(len(x_tr), len(x_va))
+
+    def model_of(fit: KernelFit) -> GaugeModel:
+        return GaugeModel(dim, fit, 0.0, target="contact", facets=facets)
+
+    grid, best = _grid_search(
+        x_tr, s_tr, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg)
+    fit = KernelFit.fit(x_tr[:cfg.max_train], s_tr[:cfg.max_train], best["ell"],
+                        best["alpha"])
+    return model_of(fit), grid, best, x_va, y_va
+
+
+def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
+    """Choose (ell, alpha) on validation rays, refit on at most ``max_train`` rays,
+    calibrate the band; (model, meta).
+    """
+    dim = CORR_DIM if data.q.shape[1] == CORR_DIM else FULL_DIM
+    t0 = time.process_time()
+    fitter = _fit_contact if cfg.target == "contact" else _fit_lam
+    model, grid, best, x_va, y_va = fitter(data, cfg, dim)
+    fit_s = time.process_time() - t0 - sum(row["cpu_seconds"] for row in grid)
+    ns_va = np.asarray(ns_gauge_of(x_va))
     err = np.abs(model.facet_gauge(x_va, ns_va) / y_va - 1.0)
     band = float(np.quantile(err, cfg.band_quantile))
     model.band = band
+    on_ns_va = y_va >= ns_va * (1 - NS_CLIP_RTOL)
     meta = {
-        "kind": "gauge", "config": asdict(cfg), "grid": grid,
+        "kind": "gauge", "config": asdict(cfg), "target": cfg.target, "grid": grid,
         "chosen": {"ell": best["ell"], "alpha": best["alpha"]},
         "validation": {"n": int(len(err)), "median_rel_err": float(np.median(err)),
                        "mean_rel_err": float(np.mean(err)),
                        "p90_rel_err": float(np.quantile(err, 0.9)),
                        "max_rel_err": float(np.max(err)), "band": band,
-                       "band_quantile": cfg.band_quantile},
-        "n_centres": int(len(fit.centres)), "rays": data.counts, "floor_margin": floor_tau,
-        "timings": {"select_cpu_seconds": select_s, "fit_cpu_seconds": fit_s},
+                       "band_quantile": cfg.band_quantile,
+                       "n_on_ns_facet": int(on_ns_va.sum()),
+                       "curved_mean_rel_err": _mean(err[~on_ns_va]),
+                       "on_ns_facet_mean_rel_err": _mean(err[on_ns_va])},
+        "n_centres": int(len(model.fit.centres)), "rays": data.counts,
+        "floor_margin": model.floor_margin, "facets": [int(k) for k in model.facets],
+        "timings": {"select_cpu_seconds": sum(row["cpu_seconds"] for row in grid),
+                    "fit_cpu_seconds": fit_s},
     }
     return model, meta
+
+
+def _mean(x: np.ndarray) -> float | None:
+    return float(np.mean(x)) if len(x) else None
+
+
+def ns_gauge_of(q: np.ndarray) -> np.ndarray:
+    """NS gauge of chart points ``q`` (4-D correlators or 8-D behaviours)."""
+    return ns_gauge(to_full(q))[0]
 
 
 def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = None,
@@ -406,7 +511,8 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         split = np.zeros(len(points), bool)
         split[np.asarray(data["idx_train"], int)] = True
     rng = np.random.default_rng(cfg.seed)
-    gdata = gauge_training_data(points, lam, dim, split, rng, cfg.clipped)
+    gdata = gauge_training_data(points, lam, dim, split, rng,
+                                cfg.clipped or cfg.target == "contact")
     model, meta = fit_gauge(gdata, cfg)
     meta.update({
         "reference": reference, "truth": source,

@@ -10,6 +10,12 @@ facet's own symmetries (:func:`chshml.geometry.fundamental_domain`). The crossin
 of the ray with that facet is the model's input; ``lam(q) >= 1`` its target, and
 ``lam(p) = lam(q) * 2 / CHSH(p)``. Signed permutations are exact in floating point, so every
 quantity here is exactly invariant under the 128 relabellings.
+
+Contact coordinates: Q touches each NS facet ``G_k p <= h_k`` tangentially, its gap to the
+facet closing quadratically in the distance to the contact. With ``r_k(q) = G_k q / h_k``
+(``1 / lam_k`` where positive), ``s_k = sqrt(1 - lam(q) r_k(q))`` is therefore smooth on the
+whole curved part and crosses zero linearly at facet k's contact, where ``lam`` itself bends
+sharply; ``s_k <= 0`` continued past the contact means "Q's boundary lies on facet k".
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from chshml.geometry import (
     CORR_DIM,
     chsh_values,
     fundamental_domain,
+    ns_facets,
     ns_gauge,
     to_corr,
     to_full,
@@ -86,3 +93,28 @@ def ray_chart(points: np.ndarray, dim: int) -> RayChart:
 def facet_point_gauge(chart: RayChart, lam: np.ndarray) -> np.ndarray:
     """``lam(q)`` of curved points from their own gauges ``lam(p)``: ``lam(p) * CHSH(p) / 2``."""
     return np.asarray(lam, dtype=float)[chart.curved] * chart.scale
+
+
+def facet_rates(q: np.ndarray) -> np.ndarray:
+    """``r_k(q) = G_k q / h_k`` for every NS facet (cube faces for 4-D ``q``), shape (n, F).
+
+    Where positive, ``1 / r_k`` is the gauge of facet k alone; the largest ``r_k`` is the NS
+    facet the ray leaves through.
+    """
+    g, h = ns_facets(q.shape[1])
+    return (q @ g.T) / h
+
+
+def contact_coordinates(lam_q: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """``s_k = sqrt(1 - lam(q) r_k(q))`` (n, F): smooth targets that vanish at facet contacts."""
+    return np.sqrt(np.clip(1.0 - lam_q[:, None] * rates, 0.0, None))
+
+
+def gauge_from_contact(s: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Invert :func:`contact_coordinates` for one facet: ``lam = (1 - max(s, 0)^2) / r``.
+
+    ``s <= 0`` gives ``1 / r`` (the boundary on that facet); ``r <= 0`` gives ``inf``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = (1.0 - np.maximum(s, 0.0) ** 2) / rate
+    return np.where(rate > 0, lam, np.inf)
