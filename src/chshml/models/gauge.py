@@ -418,7 +418,7 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     fitter = _fit_contact if cfg.target == "contact" else _fit_lam
     model, grid, best, x_va, y_va = fitter(data, cfg, dim)
     fit_s = time.process_time() - t0 - sum(row["cpu_seconds"] for row in grid)
-    ns_va = np.asarray(ns_gauge_of(x_va))
+    ns_va = _ns_gauge_of(x_va)
     err = np.abs(model.facet_gauge(x_va, ns_va) / y_va - 1.0)
     band = float(np.quantile(err, cfg.band_quantile))
     model.band = band
@@ -446,7 +446,7 @@ def _mean(x: np.ndarray) -> float | None:
     return float(np.mean(x)) if len(x) else None
 
 
-def ns_gauge_of(q: np.ndarray) -> np.ndarray:
+def _ns_gauge_of(q: np.ndarray) -> np.ndarray:
     """NS gauge of chart points ``q`` (4-D correlators or 8-D behaviours)."""
     return ns_gauge(to_full(q))[0]
 
