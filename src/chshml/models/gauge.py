@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from chshml.errors import InputError
-from chshml.geometry import CORR_DIM, FULL_DIM, ns_gauge, space_of_dim, tlm_gauge, to_full
+from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
 from chshml.models.classifier import Classifier
 from chshml.models.gauge_features import (
     contact_coordinates,
@@ -299,6 +299,11 @@ class GaugeData:
     counts: dict
     on_ns: np.ndarray | None = None
 
+    @property
+    def on_ns_facet(self) -> np.ndarray:
+        """True for rays whose boundary point lies on an NS facet (``lam = lam_NS``)."""
+        return self.on_ns if self.on_ns is not None else np.zeros(len(self.q), bool)
+
 
 def gauge_training_data(points: np.ndarray, lam: np.ndarray, dim: int,
                         split: np.ndarray | None, rng: np.random.Generator,
@@ -359,13 +364,15 @@ def _too_few(n_train: int, n_val: int) -> None:
 
 
 def _fit_lam(data: GaugeData, cfg: GaugeConfig, dim: int
-             ) -> tuple[GaugeModel, list[dict], dict, np.ndarray, np.ndarray]:
-    """Target ``lam``: the curved-part fit and its floor; (model, grid, best, x_va, y_va)."""
-    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
+             ) -> tuple[GaugeModel, list[dict], dict, np.ndarray]:
+    """Target ``lam``: the curved-part fit and its floor; (model, grid, best, validation
+    rows: the curved ones).
+    """
+    on_ns = data.on_ns_facet
     clip_tr = data.is_train & on_ns
     x_tr, y_tr = data.q[data.is_train & ~on_ns], data.lam_q[data.is_train & ~on_ns]
-    x_va, y_va = data.q[~data.is_train & ~on_ns], data.lam_q[~data.is_train & ~on_ns]
-    ns_va = data.lam_ns_q[~data.is_train & ~on_ns]
+    va = ~data.is_train & ~on_ns
+    x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
     _too_few(len(x_tr), len(x_va))
     grid, best = _grid_search(x_tr, y_tr, lambda f: _relative_errors(f, x_va, y_va, ns_va),
                               cfg)
@@ -381,19 +388,18 @@ def _fit_lam(data: GaugeData, cfg: GaugeConfig, dim: int
                               best["ell"], best["alpha"])
         over = floor(x_va) - y_va
         floor_tau = float(max(np.quantile(over, 0.999), 0.0) + 1e-6)
-    return GaugeModel(dim, fit, 0.0, floor, floor_tau), grid, best, x_va, y_va
+    return GaugeModel(dim, fit, 0.0, floor, floor_tau), grid, best, va
 
 
 def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
-                 ) -> tuple[GaugeModel, list[dict], dict, np.ndarray, np.ndarray]:
+                 ) -> tuple[GaugeModel, list[dict], dict, np.ndarray]:
     """Target ``contact``: one contact coordinate per NS facet the training rays leave NS
     through, fitted on curved rays; validated on every ray, NS-facet rays included.
     """
-    on_ns = data.on_ns if data.on_ns is not None else np.zeros(len(data.q), bool)
     rates = facet_rates(data.q)
     facets = np.unique(np.argmax(rates[data.is_train], axis=1))
     targets = contact_coordinates(data.lam_q, rates[:, facets])
-    rows = data.is_train & ~on_ns
+    rows = data.is_train & ~data.on_ns_facet
     x_tr, s_tr = data.q[rows], targets[rows]
     va = ~data.is_train
     x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
@@ -406,7 +412,7 @@ def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
         x_tr, s_tr, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg)
     fit = KernelFit.fit(x_tr[:cfg.max_train], s_tr[:cfg.max_train], best["ell"],
                         best["alpha"])
-    return model_of(fit), grid, best, x_va, y_va
+    return model_of(fit), grid, best, va
 
 
 def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
@@ -416,13 +422,12 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     dim = CORR_DIM if data.q.shape[1] == CORR_DIM else FULL_DIM
     t0 = time.process_time()
     fitter = _fit_contact if cfg.target == "contact" else _fit_lam
-    model, grid, best, x_va, y_va = fitter(data, cfg, dim)
+    model, grid, best, va = fitter(data, cfg, dim)
     fit_s = time.process_time() - t0 - sum(row["cpu_seconds"] for row in grid)
-    ns_va = _ns_gauge_of(x_va)
-    err = np.abs(model.facet_gauge(x_va, ns_va) / y_va - 1.0)
+    err = np.abs(model.facet_gauge(data.q[va], data.lam_ns_q[va]) / data.lam_q[va] - 1.0)
     band = float(np.quantile(err, cfg.band_quantile))
     model.band = band
-    on_ns_va = y_va >= ns_va * (1 - NS_CLIP_RTOL)
+    on_ns_va = data.on_ns_facet[va]
     meta = {
         "kind": "gauge", "config": asdict(cfg), "target": cfg.target, "grid": grid,
         "chosen": {"ell": best["ell"], "alpha": best["alpha"]},
@@ -444,11 +449,6 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
 
 def _mean(x: np.ndarray) -> float | None:
     return float(np.mean(x)) if len(x) else None
-
-
-def _ns_gauge_of(q: np.ndarray) -> np.ndarray:
-    """NS gauge of chart points ``q`` (4-D correlators or 8-D behaviours)."""
-    return ns_gauge(to_full(q))[0]
 
 
 def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = None,
