@@ -11,7 +11,12 @@ boundary point is not on an NS facet. Two regression targets are offered:
 ``contact`` (the default) learns, for every NS facet the rays leave through, the contact
 coordinate ``s_k = sqrt(1 - lam r_k)`` (:mod:`chshml.models.gauge_features`), smooth where
 ``lam`` bends sharply into the facet, and predicts from the facet each ray leaves NS through;
-``lam`` learns ``lam(q)`` itself, with a second "floor" fit against dips below NS. A point is
+``lam`` learns ``lam(q)`` itself, with a second "floor" fit against dips below NS;
+``amplitude`` (8-D) refines the contact prediction with a level-set fit of Q's boundary over
+the 16 amplitudes ``sqrt(p(ab|xy))`` of a point (nearly flat in them where ``lam`` is not,
+:func:`chshml.models.gauge_features.amplitudes`): ``F(x) ~ lam_true(x)^-1 - 1`` learnt on
+boundary points and small radial offsets of them, and ``lam <- lam / (1 + F(lam q))``
+iterated from the contact estimate; ``auto`` is ``contact`` in 4-D, ``amplitude`` in 8-D. A point is
 called quantum iff its predicted gauge is >= 1. The validation split calibrates an error
 band (a quantile of the relative error), which ``chshml predict --certify`` uses to route
 doubtful points to the certified NPA labeller.
@@ -32,7 +37,9 @@ from chshml.errors import InputError
 from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
 from chshml.models.classifier import Classifier
 from chshml.models.gauge_features import (
+    amplitudes,
     contact_coordinates,
+    exit_representative,
     facet_point_gauge,
     facet_rates,
     gauge_from_contact,
@@ -41,8 +48,12 @@ from chshml.models.gauge_features import (
 
 #: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
 REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
-#: Regression targets: contact coordinates per NS facet, or the facet-point gauge itself.
-TARGETS = ("contact", "lam")
+#: Regression targets: contact coordinates per NS facet, the facet-point gauge itself, contact
+#: refined by the amplitude level set, or ``auto`` (contact in 4-D, amplitude in 8-D).
+TARGETS = ("auto", "contact", "lam", "amplitude")
+#: Largest kernel system solved at once: multithreaded OpenBLAS 0.3.31 Cholesky crashed
+#: (segfault) at n = 16000 on AMD EPYC; 14000 and 15000 passed.
+MAX_KERNEL_ROWS = 12000
 #: A boundary point within this relative distance of NS counts as lying on an NS facet.
 NS_CLIP_RTOL = 2e-6
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
@@ -55,7 +66,11 @@ class GaugeConfig:
     ``ell``/``alpha``: grids of RBF length scale (facet-point coordinates) and ridge;
     chosen on the validation rays with at most ``select_max`` training rays, then refitted
     on at most ``max_train`` rays. ``band_quantile``: quantile of the validation relative
-    error used as the error band. ``target``: ``contact`` or ``lam`` (module docstring).
+    error used as the error band. ``target``: see :data:`TARGETS` and the module docstring.
+    ``level_*`` (target ``amplitude``): grids of length scale (amplitude units) and ridge of
+    the level-set fit, chosen with at most ``select_max`` rays; ``level_max_train`` rays in
+    the final fit (two points each: the boundary point and a radial offset drawn uniformly
+    within ``level_width``); ``level_iterations`` refinement steps at prediction.
     ``clipped``: with target ``lam``, also fit rays whose boundary point lies on an NS facet
     (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip far below
     NS where Q's boundary runs along an NS facet; with ``contact`` those rays are validation
@@ -63,7 +78,7 @@ class GaugeConfig:
     """
 
     reference: str = "auto"
-    target: str = "contact"
+    target: str = "auto"
     ell: list[float] = field(default_factory=lambda: [0.2, 0.35, 0.6])
     alpha: list[float] = field(default_factory=lambda: [1e-10, 1e-8])
     max_train: int = 5000
@@ -71,6 +86,11 @@ class GaugeConfig:
     band_quantile: float = 0.99
     seed: int = 0
     clipped: bool = True
+    level_ell: list[float] = field(default_factory=lambda: [1.0, 1.5])
+    level_alpha: list[float] = field(default_factory=lambda: [1e-8, 1e-7])
+    level_max_train: int = 6000
+    level_width: float = 0.003
+    level_iterations: int = 4
 
     @classmethod
     def from_dict(cls, d: dict | None) -> GaugeConfig:
@@ -89,15 +109,22 @@ class GaugeConfig:
                              f"got {d.get('reference')!r}")
         if cfg.target not in TARGETS:
             raise ValueError(f"gauge target: one of {list(TARGETS)}, got {cfg.target!r}")
-        for key in ("ell", "alpha"):
+        for key in ("ell", "alpha", "level_ell", "level_alpha"):
             v = getattr(cfg, key)
             v = v if isinstance(v, list) else [v]
             if not v or not all(isinstance(x, (int, float)) and x > 0 for x in v):
                 raise ValueError(f"gauge {key}: a number > 0 or a non-empty list of them")
             setattr(cfg, key, [float(x) for x in v])
-        for key in ("max_train", "select_max"):
+        for key in ("max_train", "select_max", "level_max_train"):
             if not isinstance(getattr(cfg, key), int) or getattr(cfg, key) < 10:
                 raise ValueError(f"gauge {key}: an integer >= 10")
+        if cfg.max_train > MAX_KERNEL_ROWS or 2 * cfg.level_max_train > MAX_KERNEL_ROWS:
+            raise ValueError(f"gauge max_train (and 2 x level_max_train): at most "
+                             f"{MAX_KERNEL_ROWS} kernel rows in one fit")
+        if not isinstance(cfg.level_iterations, int) or not 1 <= cfg.level_iterations <= 20:
+            raise ValueError("gauge level_iterations: an integer in [1, 20]")
+        if not 0 < cfg.level_width < 0.5:
+            raise ValueError("gauge level_width: a number in (0, 0.5)")
         if not 0 < cfg.band_quantile <= 1:
             raise ValueError("gauge band_quantile: a number in (0, 1]")
         return cfg
@@ -166,11 +193,14 @@ class GaugeModel:
     ``target`` ``lam``: ``fit`` predicts ``lam(q)`` (with an optional ``floor`` fit).
     ``target`` ``contact``: ``fit`` predicts one contact coordinate per NS facet listed in
     ``facets`` (the facets training rays left NS through).
+    ``target`` ``amplitude``: as ``contact``, then ``level`` (a function of the amplitudes of
+    a point, ``~ 1 / lam_true - 1`` near Q's boundary) refines it ``iterations`` times.
     """
 
     def __init__(self, dim: int, fit: KernelFit, band: float, floor: KernelFit | None = None,
                  floor_margin: float = 0.0, target: str = "lam",
-                 facets: np.ndarray | None = None) -> None:
+                 facets: np.ndarray | None = None, level: KernelFit | None = None,
+                 iterations: int = 0) -> None:
         self.dim = dim
         self.fit = fit
         self.band = float(band)
@@ -178,6 +208,8 @@ class GaugeModel:
         self.floor_margin = float(floor_margin)
         self.target = target
         self.facets = np.zeros(0, dtype=np.int64) if facets is None else np.asarray(facets)
+        self.level = level
+        self.iterations = int(iterations)
 
     def facet_gauge(self, q: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
         """``lam(q)`` of canonical facet points, clipped to ``[1, lam_NS(q)]``.
@@ -185,10 +217,11 @@ class GaugeModel:
         Target ``lam``: the curved-part fit, floored by the fit that also saw NS-facet rays
         (minus its margin). Target ``contact``: the contact coordinate of the NS facet the ray
         leaves through (of the nearest learnt facet if that one was never seen), inverted.
+        Target ``amplitude``: the contact estimate, then ``lam <- lam / (1 + level(lam q))``.
         """
         if len(q) == 0:
             return np.zeros(0)
-        if self.target == "contact":
+        if self.target in ("contact", "amplitude"):
             rates = facet_rates(q)
             learnt = rates[:, self.facets]
             col = np.argmax(learnt, axis=1)
@@ -196,12 +229,31 @@ class GaugeModel:
             seen = self.facets[None, :] == exit_[:, None]
             col = np.where(seen.any(axis=1), np.argmax(seen, axis=1), col)
             rows = np.arange(len(q))
-            lam = gauge_from_contact(self.fit(q)[rows, col], learnt[rows, col])
+            s = self.fit(q)[rows, col]
+            lam = gauge_from_contact(s, learnt[rows, col])
+            if self.level is not None:  # rays the contact fit puts on an NS facet stay there
+                lam = np.clip(lam, 1.0, lam_ns_q)
+                curved = s > 0
+                lam[curved] = self.refine(q[curved], lam[curved], lam_ns_q[curved])
         else:
             lam = self.fit(q)
             if self.floor is not None:
                 lam = np.maximum(lam, self.floor(q) - self.floor_margin)
         return np.clip(lam, 1.0, lam_ns_q)
+
+    def refine(self, q: np.ndarray, lam: np.ndarray, lam_ns_q: np.ndarray) -> np.ndarray:
+        """Fixed-point steps towards the zero of the amplitude level set along each ray.
+
+        ``level(x) ~ lam_true(x)^-1 - 1`` near the boundary, so ``lam / (1 + level(lam q))``
+        is the boundary's estimate seen from the point ``lam q``; capped at ``lam_NS``.
+        The level set is learnt on :func:`exit_representative` points.
+        """
+        assert self.level is not None
+        rep = exit_representative(q)
+        for _ in range(self.iterations):
+            level = self.level(amplitudes(lam[:, None] * rep))
+            lam = np.minimum(lam / (1.0 + np.maximum(level, -0.5)), lam_ns_q)
+        return lam
 
     def gauge(self, points: np.ndarray) -> np.ndarray:
         """Predicted ``lam(p)`` (``inf`` at the origin): a point is quantum iff it is >= 1."""
@@ -218,6 +270,11 @@ class GaugeModel:
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
                   "alpha": np.array(self.fit.alpha), "band": np.array(self.band),
                   "target": np.array(self.target), "facets": self.facets}
+        if self.level is not None:
+            arrays.update({"level_centres": self.level.centres, "level_coef": self.level.coef,
+                           "level_poly": self.level.poly, "level_ell": np.array(self.level.ell),
+                           "level_alpha": np.array(self.level.alpha),
+                           "iterations": np.array(self.iterations)})
         if self.floor is not None:
             arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
                            "floor_poly": self.floor.poly,
@@ -241,9 +298,14 @@ class GaugeModel:
                                   float(z["ell"]), float(z["alpha"]))
             target = str(z["target"]) if "target" in z else "lam"
             facets = np.asarray(z["facets"], dtype=np.int64) if "facets" in z else None
+            level, iterations = None, 0
+            if "level_centres" in z:
+                level = KernelFit(z["level_centres"], z["level_coef"], z["level_poly"],
+                                  float(z["level_ell"]), float(z["level_alpha"]))
+                iterations = int(z["iterations"])
             return cls(int(z["dim"]), fit, float(z["band"]), floor,
                        float(z["floor_margin"]) if "floor_margin" in z else 0.0,
-                       target, facets)
+                       target, facets, level, iterations)
 
 
 class GaugeClassifier(Classifier):
@@ -336,19 +398,23 @@ def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
     return np.abs(pred / lam_q - 1.0)
 
 
-def _grid_search(x: np.ndarray, y: np.ndarray, errors, cfg: GaugeConfig
+def _grid_search(x: np.ndarray, y: np.ndarray, errors, cfg: GaugeConfig,
+                 stage: str = "contact", n_select: int | None = None
                  ) -> tuple[list[dict], dict]:
-    """Fit every (ell, alpha) of the grid on the first ``select_max`` rows of ``(x, y)``;
-    ``errors(fit)`` gives its validation relative errors. (grid rows, best row by mean).
+    """Fit every (ell, alpha) of a grid on the first ``n_select`` (``select_max``) rows of
+    ``(x, y)``; ``errors(fit)`` gives its validation relative errors. (grid rows, best row by
+    mean). ``stage`` ``level`` takes the ``level_*`` grids.
     """
     grid: list[dict] = []
     best: dict | None = None
-    sub = slice(0, cfg.select_max)
-    for ell in cfg.ell:
-        for alpha in cfg.alpha:
+    sub = slice(0, cfg.select_max if n_select is None else n_select)
+    ells, alphas = (cfg.level_ell, cfg.level_alpha) if stage == "level" else (cfg.ell, cfg.alpha)
+    for ell in ells:
+        for alpha in alphas:
             t = time.process_time()
             err = errors(KernelFit.fit(x[sub], y[sub], ell, alpha))
-            row = {"ell": ell, "alpha": alpha, "val_median_rel_err": float(np.median(err)),
+            row = {"stage": stage, "ell": ell, "alpha": alpha,
+                   "val_median_rel_err": float(np.median(err)),
                    "val_mean_rel_err": float(np.mean(err)), "cpu_seconds": time.process_time() - t}
             grid.append(row)
             if best is None or row["val_mean_rel_err"] < best["val_mean_rel_err"]:
@@ -415,13 +481,65 @@ def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
     return model_of(fit), grid, best, va
 
 
+def _level_points(q: np.ndarray, lam_q: np.ndarray, lam_ns_q: np.ndarray, width: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitudes and targets of the level-set fit: each boundary point ``lam q`` (target 0,
+    ``q`` turned to its :func:`exit_representative`)
+    and one radial offset ``mu q``, ``mu = lam (1 + U(-width, width))`` capped at ``lam_NS``
+    (target ``mu / lam - 1``, the gauge of ``mu q`` minus one, read as ``1/lam``).
+    """
+    mu = np.minimum(lam_q * (1.0 + rng.uniform(-width, width, len(q))), lam_ns_q)
+    rep = exit_representative(q)
+    points = np.concatenate([lam_q[:, None] * rep, mu[:, None] * rep])
+    return amplitudes(points), np.concatenate([np.zeros(len(q)), mu / lam_q - 1.0])
+
+
+def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
+                   ) -> tuple[GaugeModel, list[dict], dict, np.ndarray]:
+    """Target ``amplitude``: the contact model, refined by a level-set fit over amplitudes
+    of the curved training rays' boundary points and their radial offsets.
+    """
+    if dim != FULL_DIM:
+        raise InputError("gauge target amplitude needs 8-D behaviours (amplitudes of "
+                         "p(ab|xy)); use contact in 4-D")
+    contact, grid, best, va = _fit_contact(data, cfg, dim)
+    rows = data.is_train & ~data.on_ns_facet
+    rng = np.random.default_rng([cfg.seed, 14])
+    n = min(int(rows.sum()), cfg.level_max_train)
+    x_lv, y_lv = _level_points(data.q[rows][:n], data.lam_q[rows][:n],
+                               data.lam_ns_q[rows][:n], cfg.level_width, rng)
+    # the two points of a ray stay together: rows i and n + i
+    order = np.ravel(np.column_stack([np.arange(n), n + np.arange(n)]))
+    x_lv, y_lv = x_lv[order], y_lv[order]
+    x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
+
+    def model_of(level: KernelFit) -> GaugeModel:
+        return GaugeModel(dim, contact.fit, 0.0, target="amplitude", facets=contact.facets,
+                          level=level, iterations=cfg.level_iterations)
+
+    level_grid, level_best = _grid_search(
+        x_lv, y_lv, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg,
+        "level", 2 * cfg.select_max)
+    level = KernelFit.fit(x_lv, y_lv, level_best["ell"], level_best["alpha"])
+    best = {**best, "level_ell": level_best["ell"], "level_alpha": level_best["alpha"]}
+    return model_of(level), grid + level_grid, best, va
+
+
+def resolved_target(target: str, dim: int) -> str:
+    """``auto`` is ``contact`` in 4-D and ``amplitude`` in 8-D; other targets stay."""
+    if target != "auto":
+        return target
+    return "contact" if dim == CORR_DIM else "amplitude"
+
+
 def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     """Choose (ell, alpha) on validation rays, refit on at most ``max_train`` rays,
     calibrate the band; (model, meta).
     """
     dim = CORR_DIM if data.q.shape[1] == CORR_DIM else FULL_DIM
     t0 = time.process_time()
-    fitter = _fit_contact if cfg.target == "contact" else _fit_lam
+    target = resolved_target(cfg.target, dim)
+    fitter = {"contact": _fit_contact, "lam": _fit_lam, "amplitude": _fit_amplitude}[target]
     model, grid, best, va = fitter(data, cfg, dim)
     fit_s = time.process_time() - t0 - sum(row["cpu_seconds"] for row in grid)
     err = np.abs(model.facet_gauge(data.q[va], data.lam_ns_q[va]) / data.lam_q[va] - 1.0)
@@ -429,8 +547,9 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     model.band = band
     on_ns_va = data.on_ns_facet[va]
     meta = {
-        "kind": "gauge", "config": asdict(cfg), "target": cfg.target, "grid": grid,
-        "chosen": {"ell": best["ell"], "alpha": best["alpha"]},
+        "kind": "gauge", "config": asdict(cfg), "target": target, "grid": grid,
+        "chosen": {k: v for k, v in best.items() if k in ("ell", "alpha", "level_ell",
+                                                           "level_alpha")},
         "validation": {"n": int(len(err)), "median_rel_err": float(np.median(err)),
                        "mean_rel_err": float(np.mean(err)),
                        "p90_rel_err": float(np.quantile(err, 0.9)),
@@ -440,6 +559,7 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                        "curved_mean_rel_err": _mean(err[~on_ns_va]),
                        "on_ns_facet_mean_rel_err": _mean(err[on_ns_va])},
         "n_centres": int(len(model.fit.centres)), "rays": data.counts,
+        "n_level_centres": int(len(model.level.centres)) if model.level is not None else 0,
         "floor_margin": model.floor_margin, "facets": [int(k) for k in model.facets],
         "timings": {"select_cpu_seconds": sum(row["cpu_seconds"] for row in grid),
                     "fit_cpu_seconds": fit_s},
@@ -512,7 +632,7 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         split[np.asarray(data["idx_train"], int)] = True
     rng = np.random.default_rng(cfg.seed)
     gdata = gauge_training_data(points, lam, dim, split, rng,
-                                cfg.clipped or cfg.target == "contact")
+                                cfg.clipped or cfg.target != "lam")
     model, meta = fit_gauge(gdata, cfg)
     meta.update({
         "reference": reference, "truth": source,

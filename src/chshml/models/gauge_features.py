@@ -16,6 +16,12 @@ facet closing quadratically in the distance to the contact. With ``r_k(q) = G_k 
 (``1 / lam_k`` where positive), ``s_k = sqrt(1 - lam(q) r_k(q))`` is therefore smooth on the
 whole curved part and crosses zero linearly at facet k's contact, where ``lam`` itself bends
 sharply; ``s_k <= 0`` continued past the contact means "Q's boundary lies on facet k".
+
+Amplitudes: ``s_k`` is (up to a constant) the amplitude ``sqrt(p(ab|xy))`` of the boundary
+point's probability on facet k. Near a ridge where two facets' contacts meet, Q's boundary is
+curved in ``p`` and nearly flat in amplitudes (exactly linear in their arcsines for the 4-D
+Tsirelson-Landau-Masanes boundary), so the 8-D models learn Q's boundary as a level set over
+the 16 amplitudes of a point (:func:`amplitudes`).
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ import numpy as np
 from chshml.geometry import (
     CANONICAL_CHSH_SIGNS,
     CORR_DIM,
+    PR_BOXES,
+    SIMPLEX_STABILISER,
     chsh_values,
     fundamental_domain,
     ns_facets,
     ns_gauge,
+    probabilities,
     to_corr,
     to_full,
 )
@@ -118,3 +127,29 @@ def gauge_from_contact(s: np.ndarray, rate: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = (1.0 - np.maximum(s, 0.0) ** 2) / rate
     return np.where(rate > 0, lam, np.inf)
+
+
+def amplitudes(points: np.ndarray) -> np.ndarray:
+    """``sqrt(p(ab|xy))`` of 8-D behaviours, shape (n, 16) (negative probabilities read 0)."""
+    return np.sqrt(np.clip(probabilities(points), 0.0, None))
+
+
+#: The NS facet every charted ray is turned to leave NS through (the first facet of the
+#: canonical PR box); the canonical facet's 16 symmetries permute the eight such facets.
+EXIT_FACET = int(np.argmax(facet_rates(PR_BOXES[:1])[0]))
+
+
+def exit_representative(q: np.ndarray) -> np.ndarray:
+    """Image of each canonical facet point under the facet's symmetries that leaves NS through
+    :data:`EXIT_FACET` (lexicographically largest if several do; ``q`` itself if none does).
+
+    Points of one orbit get one representative, so functions of it stay exactly invariant.
+    """
+    images = np.einsum("gij,nj->ngi", SIMPLEX_STABILISER, q)
+    rates = facet_rates(images.reshape(-1, q.shape[1])).reshape(len(q), len(images[0]), -1)
+    candidates = np.argmax(rates, axis=2) == EXIT_FACET
+    candidates[~candidates.any(axis=1), 0] = True  # identity (index 0) when no image does
+    for k in range(q.shape[1]):
+        col = np.where(candidates, images[:, :, k], -np.inf)
+        candidates &= col == col.max(axis=1, keepdims=True)
+    return images[np.arange(len(q)), np.argmax(candidates, axis=1)]
