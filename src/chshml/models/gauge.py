@@ -69,8 +69,8 @@ class GaugeConfig:
     error used as the error band. ``target``: see :data:`TARGETS` and the module docstring.
     ``level_*`` (target ``amplitude``): grids of length scale (amplitude units) and ridge of
     the level-set fit, chosen with at most ``select_max`` rays; ``level_max_train`` rays in
-    the final fit (two points each: the boundary point and a radial offset drawn uniformly
-    within ``level_width``); ``level_iterations`` refinement steps at prediction.
+    the final fit (one point each, radially offset from the boundary point uniformly within
+    ``level_width``); ``level_iterations`` refinement steps at prediction.
     ``clipped``: with target ``lam``, also fit rays whose boundary point lies on an NS facet
     (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip far below
     NS where Q's boundary runs along an NS facet; with ``contact`` those rays are validation
@@ -88,7 +88,7 @@ class GaugeConfig:
     clipped: bool = True
     level_ell: list[float] = field(default_factory=lambda: [1.0, 1.5])
     level_alpha: list[float] = field(default_factory=lambda: [1e-8, 1e-7])
-    level_max_train: int = 6000
+    level_max_train: int = 12000
     level_width: float = 0.003
     level_iterations: int = 4
 
@@ -118,8 +118,8 @@ class GaugeConfig:
         for key in ("max_train", "select_max", "level_max_train"):
             if not isinstance(getattr(cfg, key), int) or getattr(cfg, key) < 10:
                 raise ValueError(f"gauge {key}: an integer >= 10")
-        if cfg.max_train > MAX_KERNEL_ROWS or 2 * cfg.level_max_train > MAX_KERNEL_ROWS:
-            raise ValueError(f"gauge max_train (and 2 x level_max_train): at most "
+        if max(cfg.max_train, cfg.level_max_train) > MAX_KERNEL_ROWS:
+            raise ValueError(f"gauge max_train and level_max_train: at most "
                              f"{MAX_KERNEL_ROWS} kernel rows in one fit")
         if not isinstance(cfg.level_iterations, int) or not 1 <= cfg.level_iterations <= 20:
             raise ValueError("gauge level_iterations: an integer in [1, 20]")
@@ -483,15 +483,13 @@ def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
 
 def _level_points(q: np.ndarray, lam_q: np.ndarray, lam_ns_q: np.ndarray, width: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Amplitudes and targets of the level-set fit: each boundary point ``lam q`` (target 0,
-    ``q`` turned to its :func:`exit_representative`)
-    and one radial offset ``mu q``, ``mu = lam (1 + U(-width, width))`` capped at ``lam_NS``
-    (target ``mu / lam - 1``, the gauge of ``mu q`` minus one, read as ``1/lam``).
+    """Amplitudes and targets of the level-set fit: one point ``mu q`` per ray (``q`` turned
+    to its :func:`exit_representative`), ``mu = lam (1 + U(-width, width))`` capped at
+    ``lam_NS``, with target ``mu / lam - 1`` (the gauge of ``mu q``, read as ``1/lam``, minus
+    one). One point per ray beat a boundary point plus an offset for the same kernel rows.
     """
     mu = np.minimum(lam_q * (1.0 + rng.uniform(-width, width, len(q))), lam_ns_q)
-    rep = exit_representative(q)
-    points = np.concatenate([lam_q[:, None] * rep, mu[:, None] * rep])
-    return amplitudes(points), np.concatenate([np.zeros(len(q)), mu / lam_q - 1.0])
+    return amplitudes(mu[:, None] * exit_representative(q)), mu / lam_q - 1.0
 
 
 def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
@@ -508,9 +506,6 @@ def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
     n = min(int(rows.sum()), cfg.level_max_train)
     x_lv, y_lv = _level_points(data.q[rows][:n], data.lam_q[rows][:n],
                                data.lam_ns_q[rows][:n], cfg.level_width, rng)
-    # the two points of a ray stay together: rows i and n + i
-    order = np.ravel(np.column_stack([np.arange(n), n + np.arange(n)]))
-    x_lv, y_lv = x_lv[order], y_lv[order]
     x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
 
     def model_of(level: KernelFit) -> GaugeModel:
@@ -519,7 +514,7 @@ def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
 
     level_grid, level_best = _grid_search(
         x_lv, y_lv, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg,
-        "level", 2 * cfg.select_max)
+        "level", 2 * cfg.select_max)  # the level fit needs more rows to rank its grid
     level = KernelFit.fit(x_lv, y_lv, level_best["ell"], level_best["alpha"])
     best = {**best, "level_ell": level_best["ell"], "level_alpha": level_best["alpha"]}
     return model_of(level), grid + level_grid, best, va
