@@ -157,6 +157,8 @@ def sample_command(config: Config, name: str, shard: int) -> str:
     for key in ("epsilon", "sigma", "sampler", "recipe"):
         if key in ds:
             args += f" --{key} {ds[key]}"
+    if "curved_at" in ds:
+        args += f" --curved-at {q(str(ds['curved_at']))}"
     return args
 
 
@@ -167,7 +169,7 @@ def merge_attrs(config: Config, name: str) -> dict[str, Any]:
              "space": ds["space"], "points_from": ds["points_from"], "labelled": ds["label"]}
     if ds["label"] or ds["method"] in LABELLED_BY_SAMPLER:
         attrs["level"] = ds["level"]
-    for key in ("epsilon", "sigma", "slice", "mode", "recipe"):
+    for key in ("epsilon", "sigma", "slice", "mode", "recipe", "curved_at"):
         if key in ds:
             attrs[key] = ds[key]
     return attrs

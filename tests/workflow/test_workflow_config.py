@@ -76,6 +76,12 @@ def test_commands_match_the_cli():
     assert wfc.label_command(cfg, "q") == "certify --level 4 --tol 1e-06 --clean --allow-outside-ns"
     cfg["labelling"] = {"solver": "scs", "tol": 1e-5}
     assert wfc.label_command(cfg, "g") == "label --level 1 --solver scs --tol 1e-05"
+    cfg["datasets"]["r"] = {"space": "full8", "method": "directions", "n": 8, "shards": 1,
+                            "label": True, "level": "3", "curved_at": "1+AB"}
+    assert wfc.sample_command(cfg, "r", 0) == (
+        "sample --space full8 --method directions -n 8 --seed 7 --dataset r --shard 0 "
+        "--curved-at 1+AB")
+    assert wfc.merge_attrs(cfg, "r")["curved_at"] == "1+AB"
     with pytest.raises(InputError, match="takes its points from 'b'"):
         wfc.sample_command(cfg, "q", 0)
     with pytest.raises(InputError, match="2 shards"):

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "directions whose p_b lies on an NS facet or whose outer point leaves NS"))
     p.add_argument("--sampler", choices=("exact", "hit-and-run"), default="exact",
                    help="uniform/simplex: exact sampler or hit-and-run")
+    p.add_argument("--curved-at", default=None, metavar="LEVEL", help=(
+        "directions: keep only rays whose boundary at this NPA level lies off the NS facets "
+        "(screened by the batched labeller; e.g. 1+AB before labelling at level 3)"))
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)
@@ -44,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
     sample = draw_sample(args.method, args.space, args.n, args.seed, args.dataset, args.shard,
                          level=args.level, solver=args.solver, epsilon=args.epsilon,
                          sigma=args.sigma, recipe=args.recipe, sampler=args.sampler,
-                         progress=not args.quiet)
+                         progress=not args.quiet, curved_at=args.curved_at)
     write_h5(args.output, sample.data, sample.attrs)
     return 0

@@ -2,7 +2,9 @@
 
 Unlabelled methods draw behaviours only: ``uniform`` (NS; the cube in 4-D), ``simplex`` (the
 canonical nonlocal simplex beyond ``E00 + E01 + E10 - E11 = 2``) and ``directions`` (rays
-scaled to the NS boundary). Labelled methods also know the NPA label of each point:
+scaled to the NS boundary; with ``curved_at`` only the rays whose boundary at that NPA level
+lies off the NS facets, the ones a gauge model learns from). Labelled methods also know the
+NPA label of each point:
 ``balanced`` (half in Q_n, half not), ``boundary`` (the paper's pairs ``(1 -+ eps) p_b``,
 Eq. (6)) and ``spread`` (``(1 + N(0, sigma)) p_b``, Eq. (7)), with ``p_b`` on the boundary of
 Q_n ∩ NS. Every method takes plain arguments and one ``numpy.random.Generator``.
@@ -31,6 +33,8 @@ LABELLED = ("balanced", "boundary", "spread")
 MAX_EPSILON = float(np.sqrt(2.0) - 1.0)
 #: Rounds of the spread sampler before it gives up (each keeps ~all its draws).
 MAX_SPREAD_ROUNDS = 50
+#: A ray counts as curved at a level when its NS-boundary point has gauge below 1 - this.
+CURVED_RTOL = 2e-6
 #: NPA level of the labels by space, the paper's reference sets: level 1 is exact in 4-D
 #: (= TLM), 1+AB in 8-D. The workflow's default too (``chshml.workflow_config``).
 DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
@@ -77,6 +81,7 @@ class _Options:
     recipe: str
     sampler: str
     progress: bool
+    curved_at: str | None = None
 
 
 def _uniform(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
@@ -96,6 +101,8 @@ def _simplex(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sampl
 
 
 def _directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
+    if opt.curved_at is not None:
+        return _curved_directions(n, dim, rng, opt)
     canonical = dim == 8
     if canonical:
         d, drawn = polytope.canonical_facet_directions(n, dim, rng)
@@ -103,6 +110,36 @@ def _directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sa
         d, drawn = polytope.uniform_directions(n, dim, rng), n
     return Sample({SampleFile.POINTS: polytope.to_ns_boundary(d), SampleFile.DIRECTIONS: d},
                   {"directions_drawn": drawn, "canonical_facet_only": canonical})
+
+
+def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
+    """Rays whose boundary at level ``curved_at`` is off the NS facets (gauge of the NS point
+    below ``1 - CURVED_RTOL``), screened in batches by the batched labeller at that level.
+
+    Where Q's boundary runs along an NS facet its gauge is known exactly, so a gauge model
+    learns from curved rays only; screening at a cheap level (1+AB: ~0.25 ms a ray) spares
+    most of the labelling at an expensive one. Q_n shrinks with n, so a ray flat at the
+    screening level may still be curved at a higher one: those rays are not drawn.
+    """
+    from chshml.npa import label_points
+
+    kept: list[np.ndarray] = []
+    total = drawn = 0
+    while total < n:
+        batch = max(5 * (n - total), 64)  # ~1 ray in 4 is curved at 1+AB
+        if dim == 8:
+            d, k = polytope.canonical_facet_directions(batch, dim, rng)
+        else:
+            d, k = polytope.uniform_directions(batch, dim, rng), batch
+        drawn += k
+        lam = label_points(polytope.to_ns_boundary(d), opt.curved_at, solver=opt.solver,
+                           progress=False).lam
+        kept.append(d[lam < 1.0 - CURVED_RTOL])
+        total += len(kept[-1])
+    d = np.concatenate(kept)[:n]
+    return Sample({SampleFile.POINTS: polytope.to_ns_boundary(d), SampleFile.DIRECTIONS: d},
+                  {"directions_drawn": drawn, "canonical_facet_only": dim == 8,
+                   "curved_at": opt.curved_at})
 
 
 def _label_fn(opt: _Options) -> Callable:
@@ -178,13 +215,20 @@ REGISTRY: dict[str, Callable[[int, int, np.random.Generator, _Options], Sample]]
 def draw_sample(method: str, space: str, n: int, seed: int, dataset: str = "", shard: int = 0,
                 *, level: str | None = None, solver: str = "auto", epsilon: float = 1e-2,
                 sigma: float = 1e-2, recipe: str = "paper", sampler: str = "exact",
-                progress: bool = True) -> Sample:
+                progress: bool = True, curved_at: str | None = None) -> Sample:
     """``n`` behaviours of ``space`` (``corr4``/``full8``) drawn by ``method`` from the
     stream ``shard_rng(seed, dataset, shard)``, with the provenance attributes of a sample file.
 
-    ``level`` (default :data:`DEFAULT_LEVEL`) and ``solver`` label the labelled methods.
+    ``level`` (default :data:`DEFAULT_LEVEL`) and ``solver`` label the labelled methods;
+    ``curved_at`` (method ``directions``) keeps the rays curved at that level.
     """
     validate_sample_options(method, n, seed, shard, epsilon, sigma, recipe)
+    if curved_at is not None:
+        if method != "directions":
+            raise InputError(f"--curved-at screens --method directions only, not {method}")
+        from chshml.npa.labelling import validate_label_options
+
+        curved_at = validate_label_options(curved_at, solver, 1e-6)
     if method not in REGISTRY:
         raise InputError(f"unknown --method {method!r}: choose one of {', '.join(METHODS)}")
     dim = SPACES[space]
@@ -195,7 +239,7 @@ def draw_sample(method: str, space: str, n: int, seed: int, dataset: str = "", s
         chosen = validate_label_options(chosen, solver, 1e-6)
     rng = shard_rng(seed, dataset, shard)
     cpu_start = time.process_time()
-    opt = _Options(chosen, solver, epsilon, sigma, recipe, sampler, progress)
+    opt = _Options(chosen, solver, epsilon, sigma, recipe, sampler, progress, curved_at)
     sample = REGISTRY[method](n, dim, rng, opt)
     attrs: dict[str, Any] = {
         "space": space, "method": method, "seed": seed, "dataset": dataset,
