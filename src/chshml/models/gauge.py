@@ -7,19 +7,19 @@ with the canonical CHSH facet after the relabelling group has been quotiented ou
 the local polytope through an NS facet have ``lam = lam_NS``; elsewhere the prediction is
 clipped to ``1 <= lam(q) <= lam_NS(q)`` (L inside Q inside NS). The curved part of the
 boundary is a Gaussian-kernel ridge regression (plus a quadratic mean) fitted on rays whose
-boundary point is not on an NS facet. Two regression targets are offered:
-``contact`` (the default) learns, for every NS facet the rays leave through, the contact
+boundary point is not on an NS facet. The regression targets:
+``contact`` (the 4-D default) learns, for every NS facet the rays leave through, the contact
 coordinate ``s_k = sqrt(1 - lam r_k)`` (:mod:`chshml.models.gauge_features`), smooth where
 ``lam`` bends sharply into the facet, and predicts from the facet each ray leaves NS through;
 ``lam`` learns ``lam(q)`` itself, with a second "floor" fit against dips below NS;
 ``amplitude`` (8-D) refines the contact prediction with a level-set fit of Q's boundary over
 the 16 amplitudes ``sqrt(p(ab|xy))`` of a point (nearly flat in them where ``lam`` is not,
 :func:`chshml.models.gauge_features.amplitudes`): ``F(x) ~ lam_true(x)^-1 - 1`` learnt on
-boundary points and small radial offsets of them, and ``lam <- lam / (1 + F(lam q))``
-iterated from the contact estimate; ``auto`` is ``contact`` in 4-D, ``amplitude`` in 8-D. A point is
-called quantum iff its predicted gauge is >= 1. The validation split calibrates an error
-band (a quantile of the relative error), which ``chshml predict --certify`` uses to route
-doubtful points to the certified NPA labeller.
+points a little inside and outside the boundary along each curved training ray, and
+``lam <- lam / (1 + F(lam q))`` iterated from the contact estimate; ``auto`` is ``contact``
+in 4-D and ``amplitude`` in 8-D. A point is called quantum iff its predicted gauge is >= 1.
+The validation split calibrates an error band (a quantile of the relative error), which
+``chshml predict --certify`` uses to route doubtful points to the certified NPA labeller.
 
 Models are saved as ``.npz`` (plain arrays, no pickle) with the usual ``MODEL.json``.
 """
@@ -252,6 +252,7 @@ class GaugeModel:
         rep = exit_representative(q)
         for _ in range(self.iterations):
             level = self.level(amplitudes(lam[:, None] * rep))
+            # the floor only guards the division far outside the fitted band (|F| ~ 1e-2)
             lam = np.minimum(lam / (1.0 + np.maximum(level, -0.5)), lam_ns_q)
         return lam
 
@@ -494,8 +495,8 @@ def _level_points(q: np.ndarray, lam_q: np.ndarray, lam_ns_q: np.ndarray, width:
 
 def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
                    ) -> tuple[GaugeModel, list[dict], dict, np.ndarray]:
-    """Target ``amplitude``: the contact model, refined by a level-set fit over amplitudes
-    of the curved training rays' boundary points and their radial offsets.
+    """Target ``amplitude``: the contact model, refined by a level-set fit over the
+    amplitudes of points radially offset from the curved training rays' boundary points.
     """
     if dim != FULL_DIM:
         raise InputError("gauge target amplitude needs 8-D behaviours (amplitudes of "
