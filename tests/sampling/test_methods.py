@@ -28,3 +28,16 @@ def test_curved_directions_keep_only_rays_curved_at_the_screening_level():
 def test_curved_at_is_refused_outside_directions():
     with pytest.raises(InputError, match="--curved-at"):
         draw_sample("uniform", "full8", 4, seed=0, curved_at="1+AB")
+
+
+def test_curved_at_gives_up_with_one_line_when_no_ray_is_curved(monkeypatch):
+    from types import SimpleNamespace
+
+    import chshml.npa
+
+    def all_flat(points, level, solver="auto", progress=False):
+        return SimpleNamespace(lam=np.ones(len(points)))  # every boundary on an NS facet
+
+    monkeypatch.setattr(chshml.npa, "label_points", all_flat)
+    with pytest.raises(InputError, match="only 0 of .* rays have a curved boundary"):
+        draw_sample("directions", "full8", 4, seed=0, curved_at="1+AB")

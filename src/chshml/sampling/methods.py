@@ -35,6 +35,8 @@ MAX_EPSILON = float(np.sqrt(2.0) - 1.0)
 MAX_SPREAD_ROUNDS = 50
 #: A ray counts as curved at a level when its NS-boundary point has gauge below 1 - this.
 CURVED_RTOL = 2e-6
+#: Screening rounds of ``--curved-at`` before it gives up (a round keeps ~1 ray in 4 at 1+AB).
+MAX_CURVED_ROUNDS = 50
 #: NPA level of the labels by space, the paper's reference sets: level 1 is exact in 4-D
 #: (= TLM), 1+AB in 8-D. The workflow's default too (``chshml.workflow_config``).
 DEFAULT_LEVEL = {"corr4": "1", "full8": "1+AB"}
@@ -117,7 +119,7 @@ def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options
     below ``1 - CURVED_RTOL``), screened in batches by the batched labeller at that level.
 
     Where Q's boundary runs along an NS facet its gauge is known exactly, so a gauge model
-    learns from curved rays only; screening at a cheap level (1+AB: ~0.25 ms a ray) spares
+    learns from curved rays only; screening at a cheap level (1+AB: ~0.4 ms a ray) spares
     most of the labelling at an expensive one. Q_n shrinks with n, so a ray flat at the
     screening level may still be curved at a higher one: those rays are not drawn.
     """
@@ -125,7 +127,9 @@ def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options
 
     kept: list[np.ndarray] = []
     total = drawn = 0
-    while total < n:
+    for _ in range(MAX_CURVED_ROUNDS):
+        if total >= n:
+            break
         batch = max(5 * (n - total), 64)  # ~1 ray in 4 is curved at 1+AB
         if dim == 8:
             d, k = polytope.canonical_facet_directions(batch, dim, rng)
@@ -136,6 +140,9 @@ def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options
                            progress=False).lam
         kept.append(d[lam < 1.0 - CURVED_RTOL])
         total += len(kept[-1])
+    if total < n:
+        raise InputError(f"--curved-at {opt.curved_at}: only {total} of {drawn} rays have a "
+                         f"curved boundary at that level, {n} wanted")
     d = np.concatenate(kept)[:n]
     return Sample({SampleFile.POINTS: polytope.to_ns_boundary(d), SampleFile.DIRECTIONS: d},
                   {"directions_drawn": drawn, "canonical_facet_only": dim == 8,
