@@ -115,6 +115,10 @@ def ns_gauge(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lam_ns, facet
 
 
+#: A boundary point whose gauge is within this relative distance of NS's counts as lying on
+#: an NS facet (gauge models, and ``chshml sample --curved-at``).
+NS_FACET_RTOL = 2e-6
+
 #: In 4-D the NS polytope is the cube [-1, 1]^4.
 CUBE4_G = np.vstack([np.eye(CORR_DIM), -np.eye(CORR_DIM)])
 CUBE4_H = np.ones(2 * CORR_DIM)
@@ -352,8 +356,26 @@ def fundamental_domain(points: np.ndarray) -> np.ndarray:
     """
     canon, _ = to_canonical(np.asarray(points, dtype=float))
     images = np.einsum("gij,nj->ngi", SIMPLEX_STABILISER, canon)
-    candidates = np.ones(images.shape[:2], dtype=bool)
-    for k in range(FULL_DIM):
+    return lexicographic_largest(images, np.ones(images.shape[:2], dtype=bool))
+
+
+def lexicographic_largest(images: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Per point, the lexicographically largest of its candidate images.
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, g, d)
+        Images of each point under ``g`` symmetries.
+    candidates : ndarray of bool, shape (n, g)
+        Images allowed to represent each point (at least one per row).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        One image per point; exact, so all images of one orbit pick the same one.
+    """
+    candidates = candidates.copy()
+    for k in range(images.shape[2]):
         col = np.where(candidates, images[:, :, k], -np.inf)
         candidates &= col == col.max(axis=1, keepdims=True)
     return images[np.arange(len(images)), np.argmax(candidates, axis=1)]

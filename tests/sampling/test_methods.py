@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from chshml.errors import InputError
-from chshml.sampling.methods import CURVED_RTOL, draw_sample
+from chshml.geometry import NS_FACET_RTOL
+from chshml.sampling.methods import draw_sample
 from chshml.store import SampleFile
 
 
@@ -18,9 +19,9 @@ def test_curved_directions_keep_only_rays_curved_at_the_screening_level():
     assert points.shape == (40, 8) and s.attrs["curved_at"] == "1+AB"
     assert s.attrs["directions_drawn"] > 40  # most rays are flat at 1+AB: some were dropped
     lam = label_points(points, "1+AB").lam  # an independent solve of the kept rays
-    assert np.all(lam < 1 - CURVED_RTOL)
+    assert np.all(lam < 1 - NS_FACET_RTOL)
     plain = draw_sample("directions", "full8", 200, seed=3, dataset="c").data[SampleFile.POINTS]
-    assert np.mean(label_points(plain, "1+AB").lam < 1 - CURVED_RTOL) < 0.5
+    assert np.mean(label_points(plain, "1+AB").lam < 1 - NS_FACET_RTOL) < 0.5
     again = draw_sample("directions", "full8", 40, seed=3, dataset="c", curved_at="1+AB")
     assert np.array_equal(again.data[SampleFile.POINTS], points)  # one stream per seed
 

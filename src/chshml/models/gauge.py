@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from chshml.errors import InputError
-from chshml.geometry import CORR_DIM, FULL_DIM, space_of_dim, tlm_gauge
+from chshml.geometry import CORR_DIM, FULL_DIM, NS_FACET_RTOL, space_of_dim, tlm_gauge
 from chshml.models.classifier import Classifier
 from chshml.models.gauge_features import (
     amplitudes,
@@ -54,8 +54,6 @@ TARGETS = ("auto", "contact", "lam", "amplitude")
 #: Largest kernel system solved at once: multithreaded OpenBLAS 0.3.31 Cholesky crashed
 #: (segfault) at n = 16000 on AMD EPYC; 14000 and 15000 passed.
 MAX_KERNEL_ROWS = 12000
-#: A boundary point within this relative distance of NS counts as lying on an NS facet.
-NS_CLIP_RTOL = 2e-6
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
 BLOCK = 2048
 
@@ -379,7 +377,7 @@ def gauge_training_data(points: np.ndarray, lam: np.ndarray, dim: int,
     chart = ray_chart(points, dim)
     lam_q = facet_point_gauge(chart, lam)
     usable = np.isfinite(lam_q) & (lam_q > 0)
-    curved = usable & (lam_q < chart.lam_ns_q * (1 - NS_CLIP_RTOL))
+    curved = usable & (lam_q < chart.lam_ns_q * (1 - NS_FACET_RTOL))
     if split is None:
         split = rng.random(len(points)) < 0.85
     is_train = np.asarray(split, dtype=bool)[chart.curved]
@@ -397,6 +395,12 @@ def _relative_errors(fit: KernelFit, q: np.ndarray, lam_q: np.ndarray,
                      lam_ns_q: np.ndarray) -> np.ndarray:
     pred = np.clip(fit(q), 1.0, lam_ns_q)
     return np.abs(pred / lam_q - 1.0)
+
+
+def _model_errors(model: GaugeModel, q: np.ndarray, lam_q: np.ndarray,
+                  lam_ns_q: np.ndarray) -> np.ndarray:
+    """Relative errors ``|lam_pred / lam - 1|`` of a whole model on facet points."""
+    return np.abs(model.facet_gauge(q, lam_ns_q) / lam_q - 1.0)
 
 
 def _grid_search(x: np.ndarray, y: np.ndarray, errors, cfg: GaugeConfig,
@@ -476,7 +480,7 @@ def _fit_contact(data: GaugeData, cfg: GaugeConfig, dim: int
         return GaugeModel(dim, fit, 0.0, target="contact", facets=facets)
 
     grid, best = _grid_search(
-        x_tr, s_tr, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg)
+        x_tr, s_tr, lambda f: _model_errors(model_of(f), x_va, y_va, ns_va), cfg)
     fit = KernelFit.fit(x_tr[:cfg.max_train], s_tr[:cfg.max_train], best["ell"],
                         best["alpha"])
     return model_of(fit), grid, best, va
@@ -514,7 +518,7 @@ def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
                           level=level, iterations=cfg.level_iterations)
 
     level_grid, level_best = _grid_search(
-        x_lv, y_lv, lambda f: np.abs(model_of(f).facet_gauge(x_va, ns_va) / y_va - 1.0), cfg,
+        x_lv, y_lv, lambda f: _model_errors(model_of(f), x_va, y_va, ns_va), cfg,
         "level", 2 * cfg.select_max)  # the level fit needs more rows to rank its grid
     level = KernelFit.fit(x_lv, y_lv, level_best["ell"], level_best["alpha"])
     best = {**best, "level_ell": level_best["ell"], "level_alpha": level_best["alpha"]}
@@ -538,7 +542,7 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     fitter = {"contact": _fit_contact, "lam": _fit_lam, "amplitude": _fit_amplitude}[target]
     model, grid, best, va = fitter(data, cfg, dim)
     fit_s = time.process_time() - t0 - sum(row["cpu_seconds"] for row in grid)
-    err = np.abs(model.facet_gauge(data.q[va], data.lam_ns_q[va]) / data.lam_q[va] - 1.0)
+    err = _model_errors(model, data.q[va], data.lam_q[va], data.lam_ns_q[va])
     band = float(np.quantile(err, cfg.band_quantile))
     model.band = band
     on_ns_va = data.on_ns_facet[va]

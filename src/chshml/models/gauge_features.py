@@ -37,6 +37,7 @@ from chshml.geometry import (
     SIMPLEX_STABILISER,
     chsh_values,
     fundamental_domain,
+    lexicographic_largest,
     ns_facets,
     ns_gauge,
     probabilities,
@@ -149,7 +150,4 @@ def exit_representative(q: np.ndarray) -> np.ndarray:
     rates = facet_rates(images.reshape(-1, q.shape[1])).reshape(len(q), len(images[0]), -1)
     candidates = np.argmax(rates, axis=2) == EXIT_FACET
     candidates[~candidates.any(axis=1), 0] = True  # identity (index 0) when no image does
-    for k in range(q.shape[1]):
-        col = np.where(candidates, images[:, :, k], -np.inf)
-        candidates &= col == col.max(axis=1, keepdims=True)
-    return images[np.arange(len(q)), np.argmax(candidates, axis=1)]
+    return lexicographic_largest(images, candidates)

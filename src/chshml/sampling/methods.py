@@ -22,7 +22,13 @@ import numpy as np
 
 from chshml import __version__
 from chshml.errors import InputError
-from chshml.geometry import SPACES, canonical_simplex_vertices, ns_facets, simplex_facets
+from chshml.geometry import (
+    NS_FACET_RTOL,
+    SPACES,
+    canonical_simplex_vertices,
+    ns_facets,
+    simplex_facets,
+)
 from chshml.sampling import polytope
 from chshml.seeds import shard_rng
 from chshml.store import SampleFile
@@ -33,8 +39,6 @@ LABELLED = ("balanced", "boundary", "spread")
 MAX_EPSILON = float(np.sqrt(2.0) - 1.0)
 #: Rounds of the spread sampler before it gives up (each keeps ~all its draws).
 MAX_SPREAD_ROUNDS = 50
-#: A ray counts as curved at a level when its NS-boundary point has gauge below 1 - this.
-CURVED_RTOL = 2e-6
 #: Screening rounds of ``--curved-at`` before it gives up (a round keeps ~1 ray in 4 at 1+AB).
 MAX_CURVED_ROUNDS = 50
 #: NPA level of the labels by space, the paper's reference sets: level 1 is exact in 4-D
@@ -102,21 +106,24 @@ def _simplex(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sampl
     return Sample({SampleFile.POINTS: polytope.uniform_canonical_simplex(n, dim, rng)})
 
 
+def _draw_directions(n: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """``n`` rays (8-D: through the canonical CHSH facet) and how many were drawn for them."""
+    if dim == 8:
+        return polytope.canonical_facet_directions(n, dim, rng)
+    return polytope.uniform_directions(n, dim, rng), n
+
+
 def _directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
     if opt.curved_at is not None:
         return _curved_directions(n, dim, rng, opt)
-    canonical = dim == 8
-    if canonical:
-        d, drawn = polytope.canonical_facet_directions(n, dim, rng)
-    else:
-        d, drawn = polytope.uniform_directions(n, dim, rng), n
+    d, drawn = _draw_directions(n, dim, rng)
     return Sample({SampleFile.POINTS: polytope.to_ns_boundary(d), SampleFile.DIRECTIONS: d},
-                  {"directions_drawn": drawn, "canonical_facet_only": canonical})
+                  {"directions_drawn": drawn, "canonical_facet_only": dim == 8})
 
 
 def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options) -> Sample:
     """Rays whose boundary at level ``curved_at`` is off the NS facets (gauge of the NS point
-    below ``1 - CURVED_RTOL``), screened in batches by the batched labeller at that level.
+    below ``1 - NS_FACET_RTOL``), screened in batches by the batched labeller at that level.
 
     Where Q's boundary runs along an NS facet its gauge is known exactly, so a gauge model
     learns from curved rays only; screening at a cheap level (1+AB: ~0.4 ms a ray) spares
@@ -125,26 +132,24 @@ def _curved_directions(n: int, dim: int, rng: np.random.Generator, opt: _Options
     """
     from chshml.npa import label_points
 
-    kept: list[np.ndarray] = []
+    kept_d: list[np.ndarray] = []
+    kept_p: list[np.ndarray] = []
     total = drawn = 0
     for _ in range(MAX_CURVED_ROUNDS):
         if total >= n:
             break
-        batch = max(5 * (n - total), 64)  # ~1 ray in 4 is curved at 1+AB
-        if dim == 8:
-            d, k = polytope.canonical_facet_directions(batch, dim, rng)
-        else:
-            d, k = polytope.uniform_directions(batch, dim, rng), batch
+        d, k = _draw_directions(max(5 * (n - total), 64), dim, rng)  # ~1 in 4 curved at 1+AB
         drawn += k
-        lam = label_points(polytope.to_ns_boundary(d), opt.curved_at, solver=opt.solver,
-                           progress=False).lam
-        kept.append(d[lam < 1.0 - CURVED_RTOL])
-        total += len(kept[-1])
+        p = polytope.to_ns_boundary(d)
+        curved = label_points(p, opt.curved_at, solver=opt.solver).lam < 1.0 - NS_FACET_RTOL
+        kept_d.append(d[curved])
+        kept_p.append(p[curved])
+        total += int(curved.sum())
     if total < n:
         raise InputError(f"--curved-at {opt.curved_at}: only {total} of {drawn} rays have a "
                          f"curved boundary at that level, {n} wanted")
-    d = np.concatenate(kept)[:n]
-    return Sample({SampleFile.POINTS: polytope.to_ns_boundary(d), SampleFile.DIRECTIONS: d},
+    d = np.concatenate(kept_d)[:n]
+    return Sample({SampleFile.POINTS: np.concatenate(kept_p)[:n], SampleFile.DIRECTIONS: d},
                   {"directions_drawn": drawn, "canonical_facet_only": dim == 8,
                    "curved_at": opt.curved_at})
 
