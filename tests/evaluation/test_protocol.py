@@ -44,6 +44,32 @@ def test_spread_labels_are_inward_shift_and_agree_with_tlm():
     assert len(spread.curve_sigmas(13)) == 13 and spread.curve_sigmas(2) == (1e-4, 1e-1)
 
 
+def test_expected_spread_accuracy_matches_drawn_shifts_of_a_perturbed_gauge():
+    """A homogeneous model with gauge ``(1 + e(u)) lam_TLM``: the expectation from its errors
+    ``e`` at the boundary points agrees with the accuracy on drawn shifts.
+    """
+    from chshml.geometry import tlm_gauge
+
+    rng = np.random.default_rng(5)
+    pb = spread.boundary_4d(4000, rng, recipe="ns_interior")
+
+    def rel_error(p: np.ndarray) -> np.ndarray:
+        u = p / np.linalg.norm(p, axis=1, keepdims=True)
+        return 2e-3 * np.sin(7.0 * u[:, 0] + 3.0 * u[:, 2])
+
+    def model_labels(p: np.ndarray) -> np.ndarray:
+        return (tlm_gauge(p) * (1.0 + rel_error(p)) >= 1.0).astype(int)
+
+    sigma = 1e-3
+    expected = spread.expected_spread_accuracy(rel_error(pb), sigma)
+    drawn = np.mean([spread.spread_accuracy(model_labels, pb, sigma, rng) for _ in range(5)])
+    assert 0.6 < expected < 0.9  # the perturbation matters at this sigma
+    assert drawn == pytest.approx(expected, abs=4 * np.sqrt(0.25 / (5 * len(pb))))
+    assert spread.expected_spread_accuracy(np.zeros(10), sigma) == 1.0
+    assert spread.expected_spread_accuracy(np.full(10, np.inf), sigma) == 0.5
+    assert np.isnan(spread.expected_spread_accuracy(np.zeros(0), sigma))
+
+
 def test_boundary_from_gauge_drops_ns_facet_and_unsolved_points():
     pts = np.array([[0.1, 0.1, 0.1, -0.1], [0.5, 0.0, 0.0, 0.0], [0.2, 0.2, 0.2, 0.2]])
     lam = np.array([np.sqrt(2) * 10 / 4 * 0.999, 2.0, np.nan])

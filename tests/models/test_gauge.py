@@ -50,6 +50,7 @@ def model8(tmp_path_factory):
 
 
 def test_gauge_reproduces_lam_on_held_back_rays(model4):
+    from chshml.evaluation.spread import expected_spread_accuracy
     from chshml.models import load_model
 
     path, meta = model4
@@ -63,6 +64,11 @@ def test_gauge_reproduces_lam_on_held_back_rays(model4):
     curved = np.max(np.abs(lam_true[:, None] * p), axis=1) < 1 - 1e-6
     assert curved.sum() > 500
     assert np.quantile(rel[curved], 0.9) < 1e-3
+    # the metadata's spread accuracy expected on curved validation rays matches held-back ones
+    expected = meta["validation"]["curved_expected_spread_accuracy"]
+    assert expected["0.01"] >= expected["0.001"] >= expected["0.0001"] >= 0.5
+    assert expected["0.001"] == pytest.approx(expected_spread_accuracy(rel[curved], 1e-3),
+                                              abs=0.01)
     # NS rays are exact, and points are labelled by lam >= 1
     inside = p * (0.999 * lam_true)[:, None]
     assert np.mean(clf.predict(inside[curved]) == 1) > 0.97

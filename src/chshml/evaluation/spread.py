@@ -92,6 +92,23 @@ def spread_accuracy(predict: Predict, boundary: np.ndarray, sigma: float,
     return accuracy(s.label, predict(s.points))
 
 
+def expected_spread_accuracy(rel_errors: np.ndarray, sigma: float) -> float:
+    """Spread accuracy a gauge model is expected to reach, from its relative gauge errors.
+
+    A model whose gauge is ``1 + e`` at a boundary point (and homogeneous along the ray)
+    calls ``(1 + s) p_b`` quantum iff ``s <= e``, so it errs iff ``s`` falls between 0 and
+    ``e``: probability ``Phi(|e| / sigma) - 1/2`` for ``s ~ N(0, sigma)``, balanced or not.
+    The mean over boundary points is the spread accuracy without the noise of drawing ``s``.
+    """
+    from scipy.special import ndtr
+
+    e = np.abs(np.asarray(rel_errors, dtype=float))
+    if len(e) == 0:
+        return float("nan")
+    e = np.where(np.isfinite(e), e, np.inf)
+    return float(1.0 - np.mean(ndtr(e / sigma) - 0.5))
+
+
 def spread_curve(predict: Predict, boundary: np.ndarray, sigmas: tuple[float, ...],
                  rng: np.random.Generator) -> list[float]:
     """Spread accuracy for each sigma, each on its own shift of the same boundary points."""

@@ -54,6 +54,8 @@ TARGETS = ("auto", "contact", "lam", "amplitude")
 #: Largest kernel system solved at once: multithreaded OpenBLAS 0.3.31 Cholesky crashed
 #: (segfault) at n = 16000 on AMD EPYC; 14000 and 15000 passed.
 MAX_KERNEL_ROWS = 12000
+#: Shifts at which the validation metadata gives the expected spread accuracy of curved rays.
+EXPECTED_SPREAD_SIGMAS = (1e-2, 1e-3, 1e-4)
 #: Kernel rows per block at prediction (bounds memory to ~block * n_centres floats).
 BLOCK = 2048
 
@@ -536,6 +538,8 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
     """Choose (ell, alpha) on validation rays, refit on at most ``max_train`` rays,
     calibrate the band; (model, meta).
     """
+    from chshml.evaluation.spread import expected_spread_accuracy
+
     dim = CORR_DIM if data.q.shape[1] == CORR_DIM else FULL_DIM
     t0 = time.process_time()
     target = resolved_target(cfg.target, dim)
@@ -557,7 +561,10 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                        "band_quantile": cfg.band_quantile,
                        "n_on_ns_facet": int(on_ns_va.sum()),
                        "curved_mean_rel_err": _mean(err[~on_ns_va]),
-                       "on_ns_facet_mean_rel_err": _mean(err[on_ns_va])},
+                       "on_ns_facet_mean_rel_err": _mean(err[on_ns_va]),
+                       "curved_expected_spread_accuracy": {
+                           f"{sigma:g}": expected_spread_accuracy(err[~on_ns_va], sigma)
+                           for sigma in EXPECTED_SPREAD_SIGMAS}},
         "n_centres": int(len(model.fit.centres)), "rays": data.counts,
         "n_level_centres": int(len(model.level.centres)) if model.level is not None else 0,
         "floor_margin": model.floor_margin, "facets": [int(k) for k in model.facets],
@@ -661,6 +668,10 @@ def settings_errors(values: dict) -> list[str]:
 def describe(meta: dict[str, Any]) -> str:
     """One line naming a gauge model's reference and validation error."""
     v = meta.get("validation", {})
-    return (f"gauge of {meta.get('reference')} in {meta.get('space')}: validation median "
+    line = (f"gauge of {meta.get('reference')} in {meta.get('space')}: validation median "
             f"relative error {v.get('median_rel_err', float('nan')):.2e}, band "
             f"{v.get('band', float('nan')):.2e}")
+    expected = v.get("curved_expected_spread_accuracy", {}).get("0.001")
+    if expected is not None:
+        line += f", expected spread accuracy {expected:.3f} at sigma 1e-3 (curved rays)"
+    return line
