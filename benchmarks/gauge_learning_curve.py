@@ -30,6 +30,7 @@ from chshml.models.gauge import (
     KernelFit,
     _fit_contact,
     _level_points,
+    certified_gauge,
     gauge_training_data,
 )
 from chshml.report.hard_cases import hidden_boundaries
@@ -41,20 +42,13 @@ SIGMA = 1e-3
 TARGET = 0.90
 
 
-def _certified_gauge(data: dict) -> np.ndarray:
-    """The dataset's ``lam`` where its bracket is narrower than 1e-6 (as training uses)."""
-    lam = np.asarray(data["lam"], dtype=float).ravel()
-    width = np.asarray(data["lam_hi"], float) - np.asarray(data["lam_lo"], float)
-    return np.where(width <= 1e-6 * np.maximum(1.0, np.abs(lam)), lam, np.nan)
-
-
 def curve(data_dir: Path, reference: str, rows: list[int], boundary: np.ndarray) -> None:
     """Print one reference's learning curve."""
     data, _ = read_h5(data_dir / f"{REFERENCES[reference]}.h5")
     points = np.asarray(data["points"], dtype=float)
     split = np.zeros(len(points), bool)
     split[np.asarray(data["idx_train"], int)] = True
-    rays = gauge_training_data(points, _certified_gauge(data), 8, split,
+    rays = gauge_training_data(points, certified_gauge(data), 8, split,
                                np.random.default_rng(0))
     cfg = GaugeConfig.from_dict({"ell": [0.35], "alpha": [1e-8], "max_train": 8000})
     contact = _fit_contact(rays, cfg, 8)[0]

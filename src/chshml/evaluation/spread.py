@@ -98,7 +98,8 @@ def expected_spread_accuracy(rel_errors: np.ndarray, sigma: float) -> float:
     A model whose gauge is ``1 + e`` at a boundary point (and homogeneous along the ray)
     calls ``(1 + s) p_b`` quantum iff ``s <= e``, so it errs iff ``s`` falls between 0 and
     ``e``: probability ``Phi(|e| / sigma) - 1/2`` for ``s ~ N(0, sigma)``, balanced or not.
-    The mean over boundary points is the spread accuracy without the noise of drawing ``s``.
+    The mean over boundary points is the spread accuracy without the noise of drawing ``s``;
+    a non-finite error counts as a coin toss (1/2).
     """
     from scipy.special import ndtr
 

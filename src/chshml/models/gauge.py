@@ -578,6 +578,18 @@ def _mean(x: np.ndarray) -> float | None:
     return float(np.mean(x)) if len(x) else None
 
 
+def certified_gauge(data: dict) -> np.ndarray:
+    """A labelled dataset's ``lam``, NaN where its certified bracket ``[lam_lo, lam_hi]`` (if
+    stored) is wider than 1e-6 relative: the gauges a model may learn from.
+    """
+    lam = np.asarray(data["lam"], dtype=float).ravel()
+    if "lam_lo" in data and "lam_hi" in data:
+        width = np.asarray(data["lam_hi"], float) - np.asarray(data["lam_lo"], float)
+        with np.errstate(invalid="ignore"):
+            lam = np.where(width <= 1e-6 * np.maximum(1.0, np.abs(lam)), lam, np.nan)
+    return lam
+
+
 def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = None,
                 inputs: tuple = ()) -> dict:
     """``chshml train gauge``: read rays and gauges from a dataset, fit, save; the metadata.
@@ -627,11 +639,7 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         if level is not None and level != reference:
             raise InputError(f"{data_path}: labelled at level {level}, not the reference "
                              f"{reference} (--set reference=...)")
-        lam = np.asarray(data["lam"], dtype=float).ravel()
-        if "lam_lo" in data and "lam_hi" in data:
-            width = np.asarray(data["lam_hi"], float) - np.asarray(data["lam_lo"], float)
-            with np.errstate(invalid="ignore"):
-                lam = np.where(width <= 1e-6 * np.maximum(1.0, np.abs(lam)), lam, np.nan)
+        lam = certified_gauge(data)
         source = f"NPA level {reference} gauges of the dataset"
     split = None
     if "idx_train" in data and "idx_test" in data:
