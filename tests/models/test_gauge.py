@@ -119,6 +119,30 @@ def test_gauge_4d_resolves_the_hard_cases(model4):
     assert np.quantile(np.abs(lam[face] - 1), 0.99) < 1e-9
 
 
+def test_one_boundary_prediction_labels_every_spread_set(model4, model8):
+    """The gauge is homogeneous along rays, so the report's hard-case curves may label every
+    shifted set from one prediction at the boundary: the accuracies must be those of
+    ``predict`` on the shifted points themselves, at every sigma, in 4-D and 8-D (up to a
+    label whose shift lies within the model's rounding).
+    """
+    from chshml.evaluation.spread import boundary_4d
+    from chshml.models import load_model
+    from chshml.report.hard_cases import SIGMAS, spread_accuracies
+
+    for path, pb in ((model4[0], boundary_4d(3000, np.random.default_rng(5))),
+                     (model8, _rays(300, 8, 6))):
+        clf = load_model(path)
+        pb = pb * clf.predict_gauge(pb)[:, None]  # the model's own boundary: all hard cases
+        g = clf.predict_gauge(pb)
+        # homogeneous up to the rounding of the kernel sums (~1e-9 relative, not 1e-16)
+        assert np.allclose(clf.predict_gauge(1.0015 * pb) * 1.0015, g, rtol=1e-7, atol=0)
+        direct = spread_accuracies(clf.predict, pb, seed=3)
+        ray = spread_accuracies(clf.predict, pb, seed=3, ray_gauge=g)
+        assert len(ray) == len(SIGMAS) and min(direct) > 0.9  # 1/2 with lam(1 + s) for lam/(1 + s)
+        # a shift within the rounding (|s| < 1e-7) is all that may label differently
+        assert np.allclose(ray, direct, rtol=0, atol=2 / len(pb))
+
+
 def test_gauge_target_lam_still_trains(tmp_path):
     from chshml.models import load_model
     from chshml.models.gauge import train_gauge

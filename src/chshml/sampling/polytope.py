@@ -64,16 +64,25 @@ def uniform_simplex(vertices: np.ndarray, n: int, rng: np.random.Generator) -> n
     return weights @ np.asarray(vertices, dtype=float)
 
 
+#: Cube points drawn at once by :func:`uniform_ns`'s rejection (~16 MB of candidates).
+REJECTION_CHUNK = 262_144
+
+
 def uniform_ns(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     """Exact uniform points of NS: the cube in 4-D; rejection from the cube in 8-D (~2.7 %)."""
     if dim == CORR_DIM:
         return uniform_cube(n, dim, rng)
     out, have = [], 0
     while have < n:
-        batch = uniform_cube(max(4 * (n - have) * 37, 1024), dim, rng)
-        batch = batch[ns_violation(batch) <= 0]
-        out.append(batch)
-        have += len(batch)
+        # Candidates come in chunks of the same stream, so the accepted points do not depend
+        # on the chunk size; drawing stops once ``n`` are accepted (memory ~ chunk, not 150 n).
+        todo = max(4 * (n - have) * 37, 1024)
+        while todo > 0 and have < n:
+            batch = uniform_cube(min(todo, REJECTION_CHUNK), dim, rng)
+            todo -= len(batch)
+            batch = batch[ns_violation(batch) <= 0]
+            out.append(batch)
+            have += len(batch)
     return np.concatenate(out)[:n]
 
 
