@@ -181,6 +181,50 @@ def test_gauge_8d_amplitude_level_set_beats_contact_alone():
     assert errors["amplitude"]["on_ns_facet_mean_rel_err"] < 1e-3
 
 
+def test_level_cells_fit_save_load_and_stay_invariant(tmp_path):
+    """Local experts of the level set (``level_cells``): as many cells as the curved rays fill
+    with ``level_max_train`` each, every cell used, the same predictions after save and
+    load, exact invariance under relabellings, and errors of a single fit's order.
+    """
+    from chshml.models.gauge import (
+        GaugeClassifier,
+        GaugeConfig,
+        GaugeModel,
+        LevelCells,
+        fit_gauge,
+        gauge_training_data,
+    )
+    from chshml.models.gauge_features import amplitudes, exit_representative
+    from chshml.npa import label_points
+
+    p = _rays(3000, 8, 7)
+    lam = label_points(p, "1+AB").lam
+    rng = np.random.default_rng(1)
+    data = gauge_training_data(p, lam, 8, rng.random(len(p)) < 0.8, rng)
+    settings = {"ell": [1.0], "alpha": [1e-8], "level_ell": [1.0], "level_alpha": [1e-8],
+                "level_max_train": 150, "select_max": 150}
+    one, one_meta = fit_gauge(data, GaugeConfig.from_dict(settings))
+    cells, meta = fit_gauge(data, GaugeConfig.from_dict({**settings, "level_cells": 3}))
+    assert isinstance(cells.level, LevelCells) and not isinstance(one.level, LevelCells)
+    assert meta["level_cells"] == 3 and one_meta["level_cells"] == 1
+    assert meta["n_level_centres"] > 2 * one_meta["n_level_centres"]
+    curved = ~data.on_ns_facet  # their boundary points' amplitudes: the level set's inputs
+    x = amplitudes(data.lam_q[curved, None] * exit_representative(data.q[curved]))
+    assert set(np.unique(cells.level.cell(x))) == {0, 1, 2}
+    err = {m: v["validation"]["curved_mean_rel_err"] for m, v in (("one", one_meta),
+                                                                   ("cells", meta))}
+    assert err["cells"] < 1.5 * err["one"], err
+    cells.save(tmp_path / "g.npz", {"kind": "gauge", "space": "full8"})
+    back = GaugeModel.load(tmp_path / "g.npz")
+    assert isinstance(back.level, LevelCells) and len(back.level.fits) == 3
+    q = _rays(200, 8, 8) * 0.98
+    np.testing.assert_array_equal(back.gauge(q), cells.gauge(q))
+    clf = GaugeClassifier(back, {"kind": "gauge", "space": "full8"})
+    for g in range(0, len(RELABELLINGS), 9):
+        np.testing.assert_array_equal(clf.predict_gauge(apply_relabelling(q, g)),
+                                      clf.predict_gauge(q))
+
+
 def test_gauge_8d_invariant_under_all_relabellings(model8):
     from chshml.models import load_model
     from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns

@@ -72,7 +72,10 @@ class GaugeConfig:
     ``level_*`` (target ``amplitude``): grids of length scale (amplitude units) and ridge of
     the level-set fit, chosen with at most ``select_max`` rays; ``level_max_train`` rays in
     the final fit (one point each, radially offset from the boundary point uniformly within
-    ``level_width``); ``level_iterations`` refinement steps at prediction.
+    ``level_width``); ``level_iterations`` refinement steps at prediction; ``level_cells``:
+    at most this many local level fits (k-means cells over amplitudes, each on its own rays
+    and those within ``level_cell_margin`` times their own centre's distance), as many as
+    the curved training rays fill with ``level_max_train`` each (1: one global fit).
     ``clipped``: with target ``lam``, also fit rays whose boundary point lies on an NS facet
     (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip far below
     NS where Q's boundary runs along an NS facet; with ``contact`` those rays are validation
@@ -93,6 +96,8 @@ class GaugeConfig:
     level_max_train: int = 12000
     level_width: float = 0.003
     level_iterations: int = 4
+    level_cells: int = 1
+    level_cell_margin: float = 1.15
 
     @classmethod
     def from_dict(cls, d: dict | None) -> GaugeConfig:
@@ -125,6 +130,10 @@ class GaugeConfig:
                              f"{MAX_KERNEL_ROWS} kernel rows in one fit")
         if not isinstance(cfg.level_iterations, int) or not 1 <= cfg.level_iterations <= 20:
             raise ValueError("gauge level_iterations: an integer in [1, 20]")
+        if not isinstance(cfg.level_cells, int) or not 1 <= cfg.level_cells <= 16:
+            raise ValueError("gauge level_cells: an integer in [1, 16]")
+        if not 1.0 <= cfg.level_cell_margin <= 2.0:
+            raise ValueError("gauge level_cell_margin: a number in [1, 2]")
         if not 0 < cfg.level_width < 0.5:
             raise ValueError("gauge level_width: a number in (0, 0.5)")
         if not 0 < cfg.band_quantile <= 1:
@@ -205,6 +214,47 @@ class KernelFit:
         return out
 
 
+@dataclass
+class LevelCells:
+    """Local experts of the amplitude level set: one :class:`KernelFit` per k-means cell;
+    a point takes the fit of its nearest cell centre.
+
+    One global fit is capped at :data:`MAX_KERNEL_ROWS` rows and Q's boundary needs more
+    (docs/gauge-models.md): cells spend those rows on a part of the boundary each, and a
+    prediction still costs one fit's kernel row.
+    """
+
+    centres: np.ndarray
+    fits: list[KernelFit]
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, ell: float, alpha: float, cells: int,
+            margin: float, rows: int, seed: int) -> KernelFit | LevelCells:
+        """At most ``cells`` cells of at least ``rows`` points each (one cell: one fit)."""
+        k = max(1, min(cells, len(x) // rows))
+        if k == 1:
+            return KernelFit.fit(x[:rows], y[:rows], ell, alpha)
+        from sklearn.cluster import KMeans
+
+        km = KMeans(k, n_init=4, random_state=seed).fit(x)
+        dist = km.transform(x)
+        near = dist <= margin * dist.min(axis=1, keepdims=True)
+        fits = [KernelFit.fit(x[near[:, c]][:rows], y[near[:, c]][:rows], ell, alpha)
+                for c in range(k)]
+        return cls(np.asarray(km.cluster_centers_, dtype=float), fits)
+
+    def cell(self, z: np.ndarray) -> np.ndarray:
+        """Index of the nearest centre of each row of ``z``."""
+        return np.argmin(((z[:, None, :] - self.centres[None]) ** 2).sum(-1), axis=1)
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        cell, out = self.cell(z), np.empty(len(z))
+        for c, fit in enumerate(self.fits):
+            if np.any(cell == c):
+                out[cell == c] = fit(z[cell == c])
+        return out
+
+
 # ---------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------
@@ -221,7 +271,8 @@ class GaugeModel:
 
     def __init__(self, dim: int, fit: KernelFit, band: float, floor: KernelFit | None = None,
                  floor_margin: float = 0.0, target: str = "lam",
-                 facets: np.ndarray | None = None, level: KernelFit | None = None,
+                 facets: np.ndarray | None = None,
+                 level: KernelFit | LevelCells | None = None,
                  iterations: int = 0) -> None:
         self.dim = dim
         self.fit = fit
@@ -294,10 +345,18 @@ class GaugeModel:
                   "alpha": np.array(self.fit.alpha), "band": np.array(self.band),
                   "target": np.array(self.target), "facets": self.facets}
         if self.level is not None:
-            arrays.update({"level_centres": self.level.centres, "level_coef": self.level.coef,
-                           "level_poly": self.level.poly, "level_ell": np.array(self.level.ell),
-                           "level_alpha": np.array(self.level.alpha),
+            # cells: their fits' arrays stacked, cut apart again by the cell sizes
+            fits = self.level.fits if isinstance(self.level, LevelCells) else [self.level]
+            arrays.update({"level_centres": np.concatenate([f.centres for f in fits]),
+                           "level_coef": np.concatenate([f.coef for f in fits]),
+                           "level_poly": (np.stack([f.poly for f in fits])
+                                          if isinstance(self.level, LevelCells) else fits[0].poly),
+                           "level_ell": np.array(fits[0].ell),
+                           "level_alpha": np.array(fits[0].alpha),
                            "iterations": np.array(self.iterations)})
+            if isinstance(self.level, LevelCells):
+                arrays.update({"level_cell_centres": self.level.centres,
+                               "level_cell_sizes": np.array([len(f.centres) for f in fits])})
         if self.floor is not None:
             arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
                            "floor_poly": self.floor.poly,
@@ -323,8 +382,15 @@ class GaugeModel:
             facets = np.asarray(z["facets"], dtype=np.int64) if "facets" in z else None
             level, iterations = None, 0
             if "level_centres" in z:
+                lv_ell, lv_alpha = float(z["level_ell"]), float(z["level_alpha"])
                 level = KernelFit(z["level_centres"], z["level_coef"], z["level_poly"],
-                                  float(z["level_ell"]), float(z["level_alpha"]))
+                                  lv_ell, lv_alpha)
+                if "level_cell_centres" in z:
+                    cut = np.cumsum(z["level_cell_sizes"])[:-1]
+                    level = LevelCells(z["level_cell_centres"], [
+                        KernelFit(c, a, p, lv_ell, lv_alpha) for c, a, p in zip(
+                            np.split(z["level_centres"], cut), np.split(z["level_coef"], cut),
+                            z["level_poly"], strict=True)])
                 iterations = int(z["iterations"])
             return cls(int(z["dim"]), fit, float(z["band"]), floor,
                        float(z["floor_margin"]) if "floor_margin" in z else 0.0,
@@ -532,19 +598,20 @@ def _fit_amplitude(data: GaugeData, cfg: GaugeConfig, dim: int
     contact, grid, best, va = _fit_contact(data, cfg, dim)
     rows = data.is_train & ~data.on_ns_facet
     rng = np.random.default_rng([cfg.seed, 14])
-    n = min(int(rows.sum()), cfg.level_max_train)
+    n = min(int(rows.sum()), cfg.level_max_train * cfg.level_cells)
     x_lv, y_lv = _level_points(data.q[rows][:n], data.lam_q[rows][:n],
                                data.lam_ns_q[rows][:n], cfg.level_width, rng)
     x_va, y_va, ns_va = data.q[va], data.lam_q[va], data.lam_ns_q[va]
 
-    def model_of(level: KernelFit) -> GaugeModel:
+    def model_of(level: KernelFit | LevelCells) -> GaugeModel:
         return GaugeModel(dim, contact.fit, 0.0, target="amplitude", facets=contact.facets,
                           level=level, iterations=cfg.level_iterations)
 
     level_grid, level_best = _grid_search(
         x_lv, y_lv, lambda f: _model_errors(model_of(f), x_va, y_va, ns_va), cfg,
         "level", 2 * cfg.select_max)  # the level fit needs more rows to rank its grid
-    level = KernelFit.fit(x_lv, y_lv, level_best["ell"], level_best["alpha"])
+    level = LevelCells.fit(x_lv, y_lv, level_best["ell"], level_best["alpha"], cfg.level_cells,
+                           cfg.level_cell_margin, cfg.level_max_train, cfg.seed)
     best = {**best, "level_ell": level_best["ell"], "level_alpha": level_best["alpha"]}
     return model_of(level), grid + level_grid, best, va
 
@@ -588,12 +655,20 @@ def fit_gauge(data: GaugeData, cfg: GaugeConfig) -> tuple[GaugeModel, dict]:
                            f"{sigma:g}": expected_spread_accuracy(err[~on_ns_va], sigma)
                            for sigma in EXPECTED_SPREAD_SIGMAS}},
         "n_centres": int(len(model.fit.centres)), "rays": data.counts,
-        "n_level_centres": int(len(model.level.centres)) if model.level is not None else 0,
+        "n_level_centres": _level_rows(model.level),
+        "level_cells": len(model.level.fits) if isinstance(model.level, LevelCells) else 1,
         "floor_margin": model.floor_margin, "facets": [int(k) for k in model.facets],
         "timings": {"select_cpu_seconds": sum(row["cpu_seconds"] for row in grid),
                     "fit_cpu_seconds": fit_s},
     }
     return model, meta
+
+
+def _level_rows(level: KernelFit | LevelCells | None) -> int:
+    if level is None:
+        return 0
+    fits = level.fits if isinstance(level, LevelCells) else [level]
+    return int(sum(len(f.centres) for f in fits))
 
 
 def _mean(x: np.ndarray) -> float | None:
