@@ -92,6 +92,18 @@ def spread_accuracy(predict: Predict, boundary: np.ndarray, sigma: float,
     return accuracy(s.label, predict(s.points))
 
 
+def spread_accuracy_from_gauge(ray_gauge: np.ndarray, boundary: np.ndarray, sigma: float,
+                               rng: np.random.Generator) -> float:
+    """:func:`spread_accuracy` of a gauge model from its gauge ``lam(p_b)`` at the boundary.
+
+    The gauge is homogeneous along rays, ``lam((1 + s) p_b) = lam(p_b) / (1 + s)``, so the
+    shifted point is called quantum iff ``lam(p_b) / (1 + s) >= 1``; the same draw of the
+    spread set as :func:`spread_accuracy` with the same ``rng``.
+    """
+    s = spread_set(boundary, sigma, rng)
+    return accuracy(s.label, (np.asarray(ray_gauge) * s.lam >= 1.0).astype(np.int8))
+
+
 def expected_spread_accuracy(rel_errors: np.ndarray, sigma: float) -> float:
     """Spread accuracy a gauge model is expected to reach, from its relative gauge errors.
 

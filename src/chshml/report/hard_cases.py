@@ -53,19 +53,13 @@ def spread_accuracies(predict, boundary: np.ndarray, seed: int = 0,
     shifted points up to the rounding of the kernel sums (relative ~1e-8 on the default
     run's models), which can only matter for a shift that small (tests/models/test_gauge.py).
     """
-    from chshml.evaluation.spread import spread_accuracy
-    from chshml.metrics import accuracy
-    from chshml.sampling.labelled import spread_set
+    from chshml.evaluation.spread import spread_accuracy, spread_accuracy_from_gauge
     from chshml.seeds import shard_rng
 
     rng = shard_rng(seed, "hard-cases-shift")
     if ray_gauge is None:
         return [spread_accuracy(predict, boundary, s, rng) for s in SIGMAS]
-    out = []
-    for sigma in SIGMAS:
-        shifted = spread_set(boundary, sigma, rng)
-        out.append(accuracy(shifted.label, (ray_gauge * shifted.lam >= 1.0).astype(np.int8)))
-    return out
+    return [spread_accuracy_from_gauge(ray_gauge, boundary, s, rng) for s in SIGMAS]
 
 
 def hard_cases_section(evals: list[dict], data_dir: Path | None, fig_dir: Path,

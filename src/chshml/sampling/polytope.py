@@ -74,15 +74,13 @@ def uniform_ns(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
         return uniform_cube(n, dim, rng)
     out, have = [], 0
     while have < n:
-        # Candidates come in chunks of the same stream, so the accepted points do not depend
-        # on the chunk size; drawing stops once ``n`` are accepted (memory ~ chunk, not 150 n).
-        todo = max(4 * (n - have) * 37, 1024)
-        while todo > 0 and have < n:
-            batch = uniform_cube(min(todo, REJECTION_CHUNK), dim, rng)
-            todo -= len(batch)
-            batch = batch[ns_violation(batch) <= 0]
-            out.append(batch)
-            have += len(batch)
+        # Candidates come in chunks of one stream, so the accepted points (the first n
+        # accepted) do not depend on the chunk size; drawing stops once n are accepted
+        # (memory ~ one chunk, not 150 n).
+        batch = uniform_cube(min(REJECTION_CHUNK, max(4 * (n - have) * 37, 1024)), dim, rng)
+        batch = batch[ns_violation(batch) <= 0]
+        out.append(batch)
+        have += len(batch)
     return np.concatenate(out)[:n]
 
 
