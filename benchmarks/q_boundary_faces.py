@@ -12,7 +12,8 @@ On a default run's level-3 data, for the report's hidden Q_3 boundary points ``p
    atoms cluster around the extreme points of the face through ``p_b``, counted here, with
    how many of them are deterministic (local) points.
 4. **Face model.** If the face is one qubit atom ``a`` and vertices of the canonical facet,
-   the ray's facet point ``q`` has gauge ``t*(q, a)`` in closed form (:func:`cone_gauge`) and
+   the ray's facet point ``q`` has gauge ``t*(q, a)`` in closed form
+   (:func:`chshml.certify.faces.cone_gauge`) and
    ``lam(q) = max_a t*(q, a)`` over atoms, every value a certified lower bound. Atoms of
    training rays (``gauge8_dirs_l3``, the oracle on their witnesses) are tried on each hidden
    point's nearest neighbours (k-d tree on ``q``, 16 images under the facet's symmetries),
@@ -20,7 +21,7 @@ On a default run's level-3 data, for the report's hidden Q_3 boundary points ``p
 
     PYTHONPATH=src python benchmarks/q_boundary_faces.py [DATA_DIR] [--n 120] [--train 4000]
 
-``DATA_DIR`` is a default run's ``results/data``. Takes about 3 CPU-minutes at the defaults.
+``DATA_DIR`` is a default run's ``results/data``. Takes about 1 CPU-minute at the defaults (2 with ``--n 2000``).
 """
 
 from __future__ import annotations
@@ -31,89 +32,24 @@ from pathlib import Path
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
 from chshml.certify.atoms import behaviours
+from chshml.certify.faces import (
+    atom_point,
+    cone_gauge,
+    facet_points,
+    polish_atom,
+    witness_atom,
+)
 from chshml.certify.hull import HullSolver
 from chshml.certify.oracle import QubitOracle
 from chshml.evaluation.spread import expected_spread_accuracy, ns_violation
-from chshml.geometry import (
-    CANONICAL_CHSH_SIGNS,
-    RELABELLINGS,
-    SIMPLEX_STABILISER,
-    canonical_simplex_vertices,
-    is_local,
-    to_canonical,
-    to_corr,
-)
+from chshml.geometry import RELABELLINGS, SIMPLEX_STABILISER, is_local
 from chshml.report.hard_cases import hidden_boundaries
 from chshml.store import read_h5
 
-#: The 8 deterministic vertices of the canonical CHSH facet (rows), a basis of R^8.
-FACET_VERTICES = canonical_simplex_vertices(8)[1:]
-_TO_BARYCENTRIC = np.linalg.inv(FACET_VERTICES)
 QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
-
-
-def cone_gauge(q: np.ndarray, atom: np.ndarray) -> np.ndarray:
-    """Largest ``t`` with ``t q`` in conv(atom, facet vertices), for ``q`` in the facet simplex.
-
-    With barycentric coordinates ``c`` of ``q`` and ``alpha`` of the atom (``A = sum alpha =
-    CHSH(atom) / 2``), ``t q = w atom + sum_i mu_i v_i`` forces ``w = (t - 1) / (A - 1)`` and
-    ``mu_i = t c_i - w alpha_i >= 0``; so ``t = min alpha_i / (alpha_i - c_i (A - 1))`` over
-    the ``i`` where that is positive (1 for an atom not beyond the facet).
-    """
-    c = q @ _TO_BARYCENTRIC
-    alpha = atom @ _TO_BARYCENTRIC
-    big_a = alpha.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = alpha / (big_a - 1.0)[..., None]
-        ratio = np.where(k > c, k / (k - c), np.inf)
-    t = np.min(ratio, axis=-1)
-    return np.where(big_a > 1.0, np.maximum(t, 1.0), 1.0)
-
-
-def facet_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each ray's canonical facet point ``q``, ``CHSH / 2`` and the relabelling used.
-
-    ``lam(p) = lam(q) / (CHSH / 2)``.
-    """
-    canonical, element = to_canonical(points)
-    half_chsh = to_corr(canonical) @ CANONICAL_CHSH_SIGNS / 2.0
-    return canonical / half_chsh[:, None], half_chsh, element
-
-
-def nonlocal_atom(oracle: QubitOracle, beta: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The best non-deterministic local maximiser of ``beta . p``: (state, angles, point)."""
-    res = oracle.maximise(beta, keep=4)
-    for state, angles, point in zip(res.states, res.angles, res.points, strict=True):
-        if not np.all(np.isclose(np.abs(point), 1.0, atol=1e-6)):
-            return state, angles, point
-    return None
-
-
-def atom_point(x: np.ndarray) -> np.ndarray:
-    """Behaviour of the atom with (unnormalised) state ``x[:4]`` and angles ``x[4:8]``."""
-    return behaviours(x[:4] / np.linalg.norm(x[:4]), x[4:8])
-
-
-def polish(q: np.ndarray, x0: np.ndarray, t0: float) -> float:
-    """Maximise ``t`` over the atom's state and angles with every ``mu_i >= 0`` (SLSQP).
-
-    The returned gauge is recomputed from the final atom, so it stays a lower bound.
-    """
-    c = q @ _TO_BARYCENTRIC
-
-    def weights(x: np.ndarray) -> np.ndarray:
-        alpha = atom_point(x) @ _TO_BARYCENTRIC
-        return x[8] * c - (x[8] - 1.0) * alpha / (alpha.sum() - 1.0)
-
-    res = minimize(lambda x: -x[8], np.append(x0, t0), method="SLSQP",
-                   jac=lambda x: -np.eye(9)[8], constraints=[{"type": "ineq", "fun": weights}],
-                   options={"ftol": 1e-13, "maxiter": 200})
-    return float(cone_gauge(q, atom_point(res.x)))
 
 
 def summary(rel_err: np.ndarray) -> str:
@@ -176,11 +112,11 @@ def main() -> None:
     beta_train = np.einsum("nij,nj->ni", RELABELLINGS[element],
                            np.asarray(d["witness_beta"], dtype=float)[rows])
     start = time.process_time()
-    found = [nonlocal_atom(oracle, b) for b in beta_train]
+    found = [witness_atom(oracle, b) for b in beta_train]
     per_ray = (time.process_time() - start) / len(rows)
     ok = [i for i, f in enumerate(found) if f is not None]
-    params = np.array([np.concatenate(found[i][:2]) for i in ok])
-    atoms = np.array([found[i][2] for i in ok])
+    params = np.array([found[i] for i in ok])
+    atoms = atom_point(params)
     tree = cKDTree(q_train[ok])
     print(f"4. atoms of {len(ok)} training rays: {per_ray * 1e3:.1f} ms CPU per ray")
 
@@ -198,7 +134,7 @@ def main() -> None:
         for flat in order:
             s, j = divmod(int(flat), k)
             image = images[i, s]
-            best[i] = max(best[i], polish(image, params[nbr[i * 16 + s, j]], cand[i, flat]))
+            best[i] = max(best[i], polish_atom(image, params[nbr[i * 16 + s, j]])[0])
     per_point = (time.process_time() - start) / len(q)
     print("   3 best, SLSQP polish:     ", summary(best / lam_q - 1.0),
           f"; {per_point * 1e3:.0f} ms CPU per point")

@@ -306,16 +306,17 @@ def nn_threads(config: Config) -> int:
 
 
 def gauge_models(config: Config) -> dict[str, dict]:
-    """Gauge models by name: ``{data: rays dataset, reference, eval_data}``."""
+    """Gauge models by name: ``{data: rays dataset, reference, target, eval_data}``."""
     return dict((_models(config).get("gauge") or {}).get("models") or {})
 
 
 def gauge_settings(config: Config, model: str) -> dict:
-    """``chshml train gauge`` settings of one gauge model (its reference on top)."""
+    """``chshml train gauge`` settings of one gauge model (its reference and target on top)."""
     settings = {k: v for k, v in (_models(config).get("gauge") or {}).items() if k != "models"}
     spec = gauge_models(config)[model]
-    if "reference" in spec:
-        settings["reference"] = spec["reference"]
+    for key in ("reference", "target"):
+        if key in spec:
+            settings[key] = spec[key]
     return settings
 
 

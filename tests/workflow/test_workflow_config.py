@@ -136,6 +136,9 @@ def test_model_settings_split_workflow_keys_from_training_keys(default_config):
     assert "boundary" not in wfc.svm_settings(cfg, "corr4_unbalanced")
     assert wfc.gauge_settings(cfg, "gauge_corr4_tlm")["reference"] == "tlm"
     assert wfc.gauge_eval_dataset(cfg, "gauge_corr4_tlm") == "corr4_unbalanced"
+    # a model's own target goes over the shared one; the others keep the shared one
+    assert wfc.gauge_settings(cfg, "gauge_full8_q")["target"] == "face"
+    assert wfc.gauge_settings(cfg, "gauge_full8_l1ab")["target"] == "auto"
     assert wfc.set_args({"C": [1, 10]}) == "--set 'C=[1, 10]'"
     assert wfc.nn_threads({}) == wfc.DEFAULT_NN_THREADS
 

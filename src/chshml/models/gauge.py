@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,11 +46,15 @@ from chshml.models.gauge_features import (
     ray_chart,
 )
 
+if TYPE_CHECKING:
+    from chshml.models.faces import FaceModel
+
 #: Gauge references: exact TLM (4-D only) or an NPA level (the dataset's ``lam``).
 REFERENCES = ("tlm", "1", "1+AB", "2", "3", "4", "auto")
 #: Regression targets: contact coordinates per NS facet, the facet-point gauge itself, contact
-#: refined by the amplitude level set, or ``auto`` (contact in 4-D, amplitude in 8-D).
-TARGETS = ("auto", "contact", "lam", "amplitude")
+#: refined by the amplitude level set, or ``auto`` (contact in 4-D, amplitude in 8-D); ``face``
+#: is not a regression but Q's faces from two-qubit atoms (8-D, :mod:`chshml.models.faces`).
+TARGETS = ("auto", "contact", "lam", "amplitude", "face")
 #: Largest kernel system solved at once: multithreaded OpenBLAS 0.3.31 Cholesky crashed
 #: (segfault) at n = 16000 on AMD EPYC; 14000 and 15000 passed.
 MAX_KERNEL_ROWS = 12000
@@ -76,6 +80,7 @@ class GaugeConfig:
     at most this many local level fits (k-means cells over amplitudes, each on its own rays
     and those within ``level_cell_margin`` times their own centre's distance), as many as
     the curved training rays fill with ``level_max_train`` each (1: one global fit).
+    ``face_max_train`` (target ``face``): training rays whose face atoms the model keeps.
     ``clipped``: with target ``lam``, also fit rays whose boundary point lies on an NS facet
     (target ``lam_NS``) in a second "floor" fit, so that the prediction cannot dip far below
     NS where Q's boundary runs along an NS facet; with ``contact`` those rays are validation
@@ -98,6 +103,7 @@ class GaugeConfig:
     level_iterations: int = 4
     level_cells: int = 1
     level_cell_margin: float = 1.15
+    face_max_train: int = 4000
 
     @classmethod
     def from_dict(cls, d: dict | None) -> GaugeConfig:
@@ -122,7 +128,7 @@ class GaugeConfig:
             if not v or not all(isinstance(x, (int, float)) and x > 0 for x in v):
                 raise ValueError(f"gauge {key}: a number > 0 or a non-empty list of them")
             setattr(cfg, key, [float(x) for x in v])
-        for key in ("max_train", "select_max", "level_max_train"):
+        for key in ("max_train", "select_max", "level_max_train", "face_max_train"):
             if not isinstance(getattr(cfg, key), int) or getattr(cfg, key) < 10:
                 raise ValueError(f"gauge {key}: an integer >= 10")
         if max(cfg.max_train, cfg.level_max_train) > MAX_KERNEL_ROWS:
@@ -400,7 +406,8 @@ class GaugeModel:
 class GaugeClassifier(Classifier):
     """A :class:`Classifier` whose labels come from a predicted gauge (``lam >= 1``)."""
 
-    def __init__(self, model: GaugeModel, meta: dict, path: Path | None = None) -> None:
+    def __init__(self, model: GaugeModel | FaceModel, meta: dict,
+                 path: Path | None = None) -> None:
         super().__init__(lambda x: model.gauge(x) >= 1.0, meta, model, path)
         self.gauge_model = model
 
@@ -431,8 +438,11 @@ class GaugeClassifier(Classifier):
 
 
 def load_gauge(path: str | Path, meta: dict) -> GaugeClassifier:
-    """Load a ``.npz`` gauge model with its metadata."""
-    return GaugeClassifier(GaugeModel.load(path), meta, Path(path))
+    """Load a ``.npz`` gauge model (a face model if it holds face atoms) with its metadata."""
+    from chshml.models.faces import FaceModel, is_face_file
+
+    model = FaceModel.load(path) if is_face_file(path) else GaugeModel.load(path)
+    return GaugeClassifier(model, meta, Path(path))
 
 
 # ---------------------------------------------------------------------------
@@ -743,22 +753,52 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
         split = np.zeros(len(points), bool)
         split[np.asarray(data["idx_train"], int)] = True
     rng = np.random.default_rng(cfg.seed)
-    gdata = gauge_training_data(points, lam, dim, split, rng,
-                                cfg.clipped or cfg.target != "lam")
-    model, meta = fit_gauge(gdata, cfg)
+    model: GaugeModel | FaceModel
+    if cfg.target == "face":
+        model, meta = _fit_faces(data, points, lam, split, cfg, rng, reference)
+        n_used = meta["n_atoms"]
+    else:
+        gdata = gauge_training_data(points, lam, dim, split, rng,
+                                    cfg.clipped or cfg.target != "lam")
+        model, meta = fit_gauge(gdata, cfg)
+        n_used = int(len(model.fit.centres))
     meta.update({
         "reference": reference, "truth": source,
         "dataset": str(attrs.get("dataset", Path(data_path).stem)), "data_file": str(data_path),
         "space": space_of_dim(dim), "dim": dim, "domain": "rays (canonical CHSH facet chart)",
         "data_attrs": {k: attr_to_json(v) for k, v in attrs.items()
                        if not str(k).startswith("certificate_")},
-        "n_train_used": int(len(model.fit.centres)), "n_val_used": meta["validation"]["n"],
+        "n_train_used": n_used, "n_val_used": meta["validation"]["n"],
         "package_versions": package_versions(MODEL_PACKAGES),
     })
     meta["timings"]["total_cpu_seconds"] = time.process_time() - t0
     meta["timings"]["total_seconds"] = meta["timings"]["total_cpu_seconds"]
     model.save(out, meta, inputs)
     return meta
+
+
+def _fit_faces(data: dict, points: np.ndarray, lam: np.ndarray, split: np.ndarray | None,
+               cfg: GaugeConfig, rng: np.random.Generator, reference: str
+               ) -> tuple[FaceModel, dict]:
+    """Target ``face``: atoms of Q's faces from the dataset's witnesses (8-D, NPA level)."""
+    from chshml.models.faces import fit_faces
+
+    if points.shape[1] != FULL_DIM or reference == "tlm":
+        raise InputError("gauge target face: 8-D rays labelled at an NPA level (their "
+                         "witnesses give the face atoms)")
+    if "witness_beta" not in data:
+        raise InputError("gauge target face: the dataset has no 'witness_beta' (label it "
+                         "with chshml label)")
+    if split is None:
+        split = rng.random(len(points)) < 0.85
+    try:
+        model, meta = fit_faces(points, lam, data["witness_beta"], split, cfg.face_max_train,
+                                cfg.band_quantile, EXPECTED_SPREAD_SIGMAS, cfg.seed,
+                                progress=True)
+    except ValueError as err:
+        raise InputError(f"gauge target face: {err}") from None
+    meta["config"] = asdict(cfg)
+    return model, meta
 
 
 def settings_errors(values: dict) -> list[str]:
@@ -773,7 +813,9 @@ def settings_errors(values: dict) -> list[str]:
 def describe(meta: dict[str, Any]) -> str:
     """One line naming a gauge model's reference and validation error."""
     v = meta.get("validation", {})
-    line = (f"gauge of {meta.get('reference')} in {meta.get('space')}: validation median "
+    what = (f"face model of Q (atoms from level-{meta.get('reference')} witnesses)"
+            if meta.get("target") == "face" else f"gauge of {meta.get('reference')}")
+    line = (f"{what} in {meta.get('space')}: validation median "
             f"relative error {v.get('median_rel_err', float('nan')):.2e}, band "
             f"{v.get('band', float('nan')):.2e}")
     expected = v.get("curved_expected_spread_accuracy", {}).get("0.001")
