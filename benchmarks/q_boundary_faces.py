@@ -21,7 +21,8 @@ On a default run's level-3 data, for the report's hidden Q_3 boundary points ``p
 
     PYTHONPATH=src python benchmarks/q_boundary_faces.py [DATA_DIR] [--n 120] [--train 4000]
 
-``DATA_DIR`` is a default run's ``results/data``. Takes about 1 CPU-minute at the defaults (2 with ``--n 2000``).
+``DATA_DIR`` is a default run's ``results/data``. Takes about 1 CPU-minute at the defaults
+(2 with ``--n 2000``).
 """
 
 from __future__ import annotations
