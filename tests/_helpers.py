@@ -1,4 +1,5 @@
-"""Test helpers: explicit qubit realisations, an independent truth for NPA and certify tests.
+"""Test helpers: explicit qubit realisations, an independent truth for NPA and certify tests,
+and the relabelling-invariance check every 8-D gauge model must pass.
 
 Import them as ``from _helpers import ...`` (``tests/`` is on ``sys.path``: ``pythonpath`` in
 ``pyproject.toml``); fixtures built from them live in ``conftest.py``.
@@ -51,3 +52,19 @@ def qubit_realisations(n: int, seed: int, min_mix: float = 0.05) -> np.ndarray:
         b = [random_qubit_observable(rng) for _ in range(2)]
         out.append(behaviour_of(rho, a, b))
     return np.array(out)
+
+
+def assert_gauge_invariant_under_relabellings(clf, seed: int, n_ns: int = 40,
+                                              n_simplex: int = 40) -> None:
+    """A gauge classifier's predicted gauge is finite, positive and exactly the same for all
+    128 relabellings of uniform NS points and canonical nonlocal simplex points.
+    """
+    from chshml.geometry import RELABELLINGS, apply_relabelling
+    from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns
+
+    rng = np.random.default_rng(seed)
+    p = np.vstack([uniform_ns(n_ns, 8, rng), uniform_canonical_simplex(n_simplex, 8, rng)])
+    base = clf.predict_gauge(p)
+    assert np.all(np.isfinite(base)) and np.all(base > 0)
+    for g in range(len(RELABELLINGS)):
+        np.testing.assert_array_equal(clf.predict_gauge(apply_relabelling(p, g)), base)

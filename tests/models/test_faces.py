@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chshml.geometry import RELABELLINGS, apply_relabelling, ns_violation
+from chshml.geometry import ns_violation
 from chshml.store import read_h5, write_h5
 
 
@@ -65,16 +65,12 @@ def test_face_model_meets_npa_level_3_from_below_on_held_back_rays(face_model):
 
 
 def test_face_model_is_invariant_under_all_relabellings(face_model):
-    from chshml.models import load_model
-    from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns
+    from _helpers import assert_gauge_invariant_under_relabellings
 
-    clf = load_model(face_model[0])
-    rng = np.random.default_rng(13)
-    p = np.vstack([uniform_ns(20, 8, rng), uniform_canonical_simplex(8, 8, rng)])
-    base = clf.predict_gauge(p)
-    assert np.all(np.isfinite(base)) and np.all(base > 0)
-    for g in range(len(RELABELLINGS)):
-        np.testing.assert_array_equal(clf.predict_gauge(apply_relabelling(p, g)), base)
+    from chshml.models import load_model
+
+    assert_gauge_invariant_under_relabellings(load_model(face_model[0]), seed=13, n_ns=20,
+                                              n_simplex=8)
 
 
 def test_face_model_saves_plain_arrays_and_loads_the_same(face_model, tmp_path):

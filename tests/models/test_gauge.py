@@ -226,16 +226,11 @@ def test_level_cells_fit_save_load_and_stay_invariant(tmp_path):
 
 
 def test_gauge_8d_invariant_under_all_relabellings(model8):
-    from chshml.models import load_model
-    from chshml.sampling.polytope import uniform_canonical_simplex, uniform_ns
+    from _helpers import assert_gauge_invariant_under_relabellings
 
-    clf = load_model(model8)
-    rng = np.random.default_rng(3)
-    p = np.vstack([uniform_ns(40, 8, rng), uniform_canonical_simplex(40, 8, rng)])
-    base = clf.predict_gauge(p)
-    assert np.all(np.isfinite(base)) and np.all(base > 0)
-    for g in range(len(RELABELLINGS)):
-        np.testing.assert_array_equal(clf.predict_gauge(apply_relabelling(p, g)), base)
+    from chshml.models import load_model
+
+    assert_gauge_invariant_under_relabellings(load_model(model8), seed=3)
 
 
 def test_certified_prediction_agrees_with_labeller_on_routed_points(model8, tmp_path):

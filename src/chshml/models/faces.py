@@ -83,16 +83,11 @@ class FaceModel:
 
     def save(self, path: str | Path, meta: dict, inputs: tuple = ()) -> None:
         """Arrays to ``.npz`` and ``MODEL.json`` beside it, as one unit."""
-        from chshml.models.metadata import save_with_meta
+        from chshml.models.metadata import save_npz_with_meta
 
         arrays = {"dim": np.array(self.dim), "target": np.array("face"),
                   "face_q": self.q, "face_params": self.params, "band": np.array(self.band)}
-
-        def dump(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        save_with_meta(path, meta, dump, inputs)
+        save_npz_with_meta(path, meta, arrays, inputs)
 
     @classmethod
     def load(cls, path: str | Path) -> FaceModel:

@@ -17,7 +17,9 @@ the 16 amplitudes ``sqrt(p(ab|xy))`` of a point (nearly flat in them where ``lam
 :func:`chshml.models.gauge_features.amplitudes`): ``F(x) ~ lam_true(x)^-1 - 1`` learnt on
 points a little inside and outside the boundary along each curved training ray, and
 ``lam <- lam / (1 + F(lam q))`` iterated from the contact estimate; ``auto`` is ``contact``
-in 4-D and ``amplitude`` in 8-D. A point is called quantum iff its predicted gauge is >= 1.
+in 4-D and ``amplitude`` in 8-D. ``face`` (8-D) is no regression: it keeps the two-qubit
+atoms of Q's faces (:mod:`chshml.models.faces`). A point is called quantum iff its predicted
+gauge is >= 1.
 The validation split calibrates an error band (a quantile of the relative error), which
 ``chshml predict --certify`` uses to route doubtful points to the certified NPA labeller.
 
@@ -344,7 +346,7 @@ class GaugeModel:
 
     def save(self, path: str | Path, meta: dict, inputs: tuple = ()) -> None:
         """Arrays to ``.npz`` and ``MODEL.json`` beside it, as one unit."""
-        from chshml.models.metadata import save_with_meta
+        from chshml.models.metadata import save_npz_with_meta
 
         arrays = {"dim": np.array(self.dim), "centres": self.fit.centres,
                   "coef": self.fit.coef, "poly": self.fit.poly, "ell": np.array(self.fit.ell),
@@ -367,12 +369,7 @@ class GaugeModel:
             arrays.update({"floor_centres": self.floor.centres, "floor_coef": self.floor.coef,
                            "floor_poly": self.floor.poly,
                            "floor_margin": np.array(self.floor_margin)})
-
-        def dump(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        save_with_meta(path, meta, dump, inputs)
+        save_npz_with_meta(path, meta, arrays, inputs)
 
     @classmethod
     def load(cls, path: str | Path) -> GaugeModel:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chshml.errors import InputError
 
@@ -50,6 +51,18 @@ def save_with_meta(path: str | Path, meta: dict, dump: Callable[[Path], None],
                           default=lambda o: o.item() if hasattr(o, "item") else str(o))
         with atomic_path(meta_path, inputs, "-o (metadata JSON)") as tmp_meta:
             tmp_meta.write_text(text + "\n")
+
+
+def save_npz_with_meta(path: str | Path, meta: dict, arrays: dict[str, Any],
+                       inputs: tuple = ()) -> None:
+    """:func:`save_with_meta` for a model stored as plain ``.npz`` arrays (no pickles)."""
+    import numpy as np
+
+    def dump(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    save_with_meta(path, meta, dump, inputs)
 
 
 def read_meta(path: str | Path) -> dict:
