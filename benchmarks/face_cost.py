@@ -15,11 +15,9 @@ are timed on two sets, each also labelled at level 3 in this run:
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import numpy as np
+from _timing import cpu_call
 
 from chshml.evaluation.spread import boundary_from_gauge
 from chshml.models.faces import fit_faces
@@ -32,25 +30,16 @@ from chshml.sampling.polytope import (
     uniform_canonical_simplex,
 )
 
-T = TypeVar("T")
-
-
-def _cpu(f: Callable[[], T]) -> tuple[T, float]:
-    """``f()`` and the CPU seconds it took."""
-    t = time.process_time()
-    out = f()
-    return out, time.process_time() - t
-
 
 def main(n: int = 3000) -> None:
     rng = np.random.default_rng(0)
     rays = to_ns_boundary(canonical_facet_directions(6 * n, 8, rng)[0])
     rays = rays[label_points(rays, "1+AB").lam < 1 - 1e-6][:n]
-    res, label_s = _cpu(lambda: label_points(rays, "3"))
+    res, label_s = cpu_call(lambda: label_points(rays, "3"))
     label_ms = 1e3 * label_s / len(rays)
     print(f"baseline: label {len(rays)} rays at level 3: {label_ms:.1f} ms CPU per ray")
     is_train = np.arange(len(rays)) < 0.8 * len(rays)
-    (model, meta), fit_s = _cpu(lambda: fit_faces(
+    (model, meta), fit_s = cpu_call(lambda: fit_faces(
         rays, res.lam, res.witness_beta, is_train, 4000, 0.99, EXPECTED_SPREAD_SIGMAS))
     print(f"train: {meta['n_atoms']} atoms in {fit_s:.1f} CPU-s "
           f"({1e3 * meta['timings']['atoms_cpu_seconds_per_ray']:.1f} ms per ray; "
@@ -62,8 +51,8 @@ def main(n: int = 3000) -> None:
     sets = {"uniform nonlocal simplex": uniform_canonical_simplex(2000, 8, rng),
             "spread sigma 1e-3": spread_set(pb, 1e-3, rng).points}
     for name, points in sets.items():
-        truth, truth_s = _cpu(lambda points=points: label_points(points, "3").label)
-        pred, pred_s = _cpu(lambda points=points: clf.predict(points))
+        truth, truth_s = cpu_call(lambda points=points: label_points(points, "3").label)
+        pred, pred_s = cpu_call(lambda points=points: clf.predict(points))
         pred_ms, truth_ms = 1e3 * pred_s / len(points), 1e3 * truth_s / len(points)
         print(f"{name} ({len(points)} points): predict {pred_ms:.2f} ms/pt, level-3 labeller "
               f"{truth_ms:.2f} ms/pt, ratio {truth_ms / pred_ms:.1f}x; labels agree on "

@@ -10,11 +10,9 @@ the level-3 models replace).
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
-from typing import TypeVar
 
 import numpy as np
+from _timing import cpu_call
 
 from chshml.evaluation.spread import boundary_from_gauge
 from chshml.geometry import is_local
@@ -28,20 +26,11 @@ from chshml.sampling.polytope import (
     uniform_canonical_simplex,
 )
 
-T = TypeVar("T")
-
-
-def _cpu(f: Callable[[], T]) -> tuple[T, float]:
-    """``f()`` and the CPU seconds it took."""
-    t = time.process_time()
-    out = f()
-    return out, time.process_time() - t
-
 
 def main(n: int = 40_000) -> None:
     rng = np.random.default_rng(0)
     rays = to_ns_boundary(canonical_facet_directions(n, 8, rng)[0])
-    res, label_s = _cpu(lambda: label_points(rays, "1+AB"))
+    res, label_s = cpu_call(lambda: label_points(rays, "1+AB"))
     print(f"label {n} rays at 1+AB: {label_s:.1f} CPU-s ({1e3 * label_s / n:.2f} ms/ray)")
     data = gauge_training_data(rays, res.lam, 8, rng.random(n) < 0.85, rng)
     held = uniform_canonical_simplex(4000, 8, rng)  # rays no model saw: their boundary points
@@ -50,18 +39,18 @@ def main(n: int = 40_000) -> None:
     pb = pb[~is_local(pb)]
     spread = spread_set(pb, 1e-3, rng)
     uniform = uniform_canonical_simplex(20_000, 8, rng)
-    _, lab_s = _cpu(lambda: label_points(uniform, "1+AB"))
+    _, lab_s = cpu_call(lambda: label_points(uniform, "1+AB"))
     lab_us = 1e6 * lab_s / len(uniform)
-    _, lab3_s = _cpu(lambda: label_points(uniform[:1000], "3"))
+    _, lab3_s = cpu_call(lambda: label_points(uniform[:1000], "3"))
     print(f"batched labeller on uniform simplex points: {lab_us:.0f} us/pt at 1+AB, "
           f"{1e3 * lab3_s:.0f} us/pt at level 3")
     for target in ("contact", "amplitude"):
         cfg = GaugeConfig.from_dict({"target": target, "ell": [1.0], "alpha": [1e-8],
                                      "max_train": 8000, "level_ell": [1.0],
                                      "level_alpha": [1e-8, 1e-7]})
-        (model, meta), fit_s = _cpu(lambda cfg=cfg: fit_gauge(data, cfg))
+        (model, meta), fit_s = cpu_call(lambda cfg=cfg: fit_gauge(data, cfg))
         clf = GaugeClassifier(model, {**meta, "space": "full8", "dim": 8})
-        _, pred_s = _cpu(lambda clf=clf: clf.predict(uniform))
+        _, pred_s = cpu_call(lambda clf=clf: clf.predict(uniform))
         pred_us = 1e6 * pred_s / len(uniform)
         acc = accuracy(spread.label, clf.predict(spread.points))
         print(f"{target}: train {fit_s:.1f} CPU-s; predict {pred_us:.0f} us/pt "
