@@ -103,3 +103,26 @@ def test_train_face_refuses_4d_rays_and_rays_without_witnesses(tmp_path, capsys)
                  "--set", "target=face"]) == 2
     assert "witness_beta" in capsys.readouterr().err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_certified_prediction_of_a_face_model_agrees_with_the_labeller(face_model, tmp_path):
+    """``chshml predict --certify`` routes points near the face model's boundary to NPA level 3
+    (the model's reference) and keeps the model's label elsewhere.
+    """
+    from chshml.cli import main
+    from chshml.npa import label_points
+
+    fresh = _labelled_rays(12, 16)
+    pb = fresh["lam"][:, None] * fresh["points"]
+    pb = pb[ns_violation(pb) < -1e-7]
+    shift = np.where(np.arange(len(pb)) % 2 == 0, 1 - 5e-5, 1 + 5e-5)
+    pts = np.vstack([pb * shift[:, None], 0.5 * pb])        # near the boundary, and far inside
+    write_h5(tmp_path / "pts.h5", {"points": pts})
+    # the band is ~1e-10: a large factor routes the points within ~1e-4 of the boundary
+    assert main(["predict", str(face_model[0]), str(tmp_path / "pts.h5"), "-o",
+                 str(tmp_path / "out.h5"), "--certify", "--band-factor", "1e6"]) == 0
+    out, _ = read_h5(tmp_path / "out.h5")
+    routed = out["routed"].astype(bool)
+    np.testing.assert_array_equal(routed, np.arange(len(pts)) < len(pb))
+    np.testing.assert_array_equal(out["label"][routed], label_points(pts[routed], "3").label)
+    np.testing.assert_array_equal(out["label"][~routed], out["label_model"][~routed])
