@@ -23,7 +23,7 @@ import numpy as np
 
 from chshml.certify.faces import atom_point, cone_gauge, facet_points, polish_atom, witness_atom
 from chshml.geometry import FULL_DIM, RELABELLINGS, SIMPLEX_STABILISER, ns_violation
-from chshml.models.gauge_features import ray_chart
+from chshml.models.gauge_features import facet_point_gauge, ray_chart
 
 #: Training rays whose atoms are tried on each point (nearest facet points, any image).
 NEIGHBOURS = 8
@@ -144,8 +144,8 @@ def fit_faces(points: np.ndarray, lam: np.ndarray, beta: np.ndarray, is_train: n
     if len(val) > VALIDATION_MAX:
         val = np.sort(np.random.default_rng(seed + 1).choice(val, VALIDATION_MAX, replace=False))
     t1 = time.process_time()
-    rq = chart.q[np.searchsorted(np.flatnonzero(chart.curved), val)]
-    lam_q = lam[val] * chart.chsh[val] / 2.0
+    pos = np.searchsorted(np.flatnonzero(chart.curved), val)   # rows among the curved rays
+    rq, lam_q = chart.q[pos], facet_point_gauge(chart, lam)[pos]
     err = np.abs(model.facet_gauge(rq, np.inf) / lam_q - 1.0) if len(val) else np.zeros(0)
     model.band = float(np.quantile(err, band_quantile)) if len(err) else float("nan")
     val_cpu = time.process_time() - t1

@@ -745,17 +745,17 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
                              f"{reference} (--set reference=...)")
         lam = certified_gauge(data)
         source = f"NPA level {reference} gauges of the dataset"
-    split = None
     if "idx_train" in data and "idx_test" in data:
         split = np.zeros(len(points), bool)
         split[np.asarray(data["idx_train"], int)] = True
-    rng = np.random.default_rng(cfg.seed)
+    else:  # a random 85/15 split, as gauge_training_data draws it
+        split = np.random.default_rng(cfg.seed).random(len(points)) < 0.85
     model: GaugeModel | FaceModel
     if cfg.target == "face":
-        model, meta = _fit_faces(data, points, lam, split, cfg, rng, reference)
+        model, meta = _fit_faces(data, points, lam, split, cfg, reference)
         n_used = meta["n_atoms"]
     else:
-        gdata = gauge_training_data(points, lam, dim, split, rng,
+        gdata = gauge_training_data(points, lam, dim, split, np.random.default_rng(cfg.seed),
                                     cfg.clipped or cfg.target != "lam")
         model, meta = fit_gauge(gdata, cfg)
         n_used = int(len(model.fit.centres))
@@ -774,9 +774,8 @@ def train_gauge(data_path: str | Path, out: str | Path, config: dict | None = No
     return meta
 
 
-def _fit_faces(data: dict, points: np.ndarray, lam: np.ndarray, split: np.ndarray | None,
-               cfg: GaugeConfig, rng: np.random.Generator, reference: str
-               ) -> tuple[FaceModel, dict]:
+def _fit_faces(data: dict, points: np.ndarray, lam: np.ndarray, split: np.ndarray,
+               cfg: GaugeConfig, reference: str) -> tuple[FaceModel, dict]:
     """Target ``face``: atoms of Q's faces from the dataset's witnesses (8-D, NPA level)."""
     from chshml.models.faces import fit_faces
 
@@ -786,8 +785,6 @@ def _fit_faces(data: dict, points: np.ndarray, lam: np.ndarray, split: np.ndarra
     if "witness_beta" not in data:
         raise InputError("gauge target face: the dataset has no 'witness_beta' (label it "
                          "with chshml label)")
-    if split is None:
-        split = rng.random(len(points)) < 0.85
     try:
         model, meta = fit_faces(points, lam, data["witness_beta"], split, cfg.face_max_train,
                                 cfg.band_quantile, EXPECTED_SPREAD_SIGMAS, cfg.seed,
