@@ -1,9 +1,10 @@
 """Face model of Q (gauge target ``face``): training and prediction CPU cost against the
 batched NPA labeller at level 3 measured in the same run, and agreement with its labels.
 
-Rays through the canonical facet whose Q_1+AB boundary is off the NS facets are labelled at
-level 3 (the baseline, ms per ray); the face model is trained on most of them. Predictions
-are timed on two sets, each also labelled at level 3 in this run:
+Rays through the canonical facet whose Q_1+AB boundary is off the NS facets (``chshml sample
+--method directions --curved-at 1+AB``) are labelled at level 3 (the baseline, ms per ray);
+the face model is trained on most of them. Predictions are timed on two sets, each also
+labelled at level 3 in this run:
 
 * uniform points of the canonical nonlocal simplex (most of them near or outside Q, so most
   need the polish: the expensive case);
@@ -24,17 +25,15 @@ from chshml.models.faces import fit_faces
 from chshml.models.gauge import EXPECTED_SPREAD_SIGMAS, GaugeClassifier
 from chshml.npa import label_points
 from chshml.sampling.labelled import spread_set
-from chshml.sampling.polytope import (
-    canonical_facet_directions,
-    to_ns_boundary,
-    uniform_canonical_simplex,
-)
+from chshml.sampling.methods import draw_sample
+from chshml.sampling.polytope import uniform_canonical_simplex
+from chshml.store import SampleFile
 
 
 def main(n: int = 3000) -> None:
     rng = np.random.default_rng(0)
-    rays = to_ns_boundary(canonical_facet_directions(6 * n, 8, rng)[0])
-    rays = rays[label_points(rays, "1+AB").lam < 1 - 1e-6][:n]
+    rays = draw_sample("directions", "full8", n, 0, "face_cost", curved_at="1+AB",
+                       progress=False).data[SampleFile.POINTS]
     res, label_s = cpu_call(lambda: label_points(rays, "3"))
     label_ms = 1e3 * label_s / len(rays)
     print(f"baseline: label {len(rays)} rays at level 3: {label_ms:.1f} ms CPU per ray")

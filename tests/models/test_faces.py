@@ -13,14 +13,15 @@ from chshml.store import read_h5, write_h5
 
 def _labelled_rays(n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` rays through the canonical facet whose Q_1+AB boundary is off the NS facets
-    (about 1 in 4; where it is on one, so is Q's), at the NS boundary, labelled at level 3.
+    (``chshml sample --method directions --curved-at 1+AB``; where it is on one, so is Q's),
+    at the NS boundary, labelled at level 3.
     """
     from chshml.npa import label_points
-    from chshml.sampling.polytope import canonical_facet_directions, to_ns_boundary
+    from chshml.sampling.methods import draw_sample
+    from chshml.store import SampleFile
 
-    p = to_ns_boundary(canonical_facet_directions(6 * n, 8, np.random.default_rng(seed))[0])
-    p = p[label_points(p, "1+AB").lam < 1 - 1e-6][:n]
-    assert len(p) == n
+    p = draw_sample("directions", "full8", n, seed, "faces", curved_at="1+AB",
+                    progress=False).data[SampleFile.POINTS]
     res = label_points(p, "3")
     return {"points": p, "lam": res.lam, "lam_lo": res.lam_lo, "lam_hi": res.lam_hi,
             "witness_beta": res.witness_beta}
